@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The package's command. The TypeScript sources are compiled into dist/ by `npm run build`.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'src', 'main.js');
+if (!existsSync(main)) {
+  console.error('sparkify-lake is not built yet: run `npm run build` (or `npm start`, which builds first).');
+  process.exit(1);
+}
+const { main: run } = await import(pathToFileURL(main).href);
+process.exitCode = await run(process.argv.slice(2));
