@@ -1,30 +1,32 @@
 // The engine's public face. The operator and the CLI import the engine only through this module,
 // so everything they may rely on is listed here; the rest of job-runner/ is internal.
 //
-// CONTRACT STATUS: signatures fixed at project start; bodies marked `notYet` are being implemented
-// (issue 2). Keep signatures stable; extend with optional fields rather than changing them.
+// CONTRACT: signatures fixed at project start and implemented (issue 2). Keep them stable; extend with
+// optional fields and new functions rather than changing them.
 import type { Storage } from './storage/storage.js';
+import { openStorage as openStorageImpl } from './storage/open.js';
 import type {
   BuildPlan,
   BuildReceipt,
   InputObject,
   Manifest,
-  QualityOptions,
-  ReadOptions,
   RunSpec,
   ScanPlan,
   ScanReceipt,
-  ShardingOptions,
 } from './run/types.js';
 import type { Stage } from './run/layout.js';
+import { makeRunSpec as makeRunSpecImpl, type RunSpecInput } from './plan/runSpec.js';
+import { planScan as planScanImpl } from './plan/scanPlan.js';
+import { planBuild as planBuildImpl } from './plan/buildPlan.js';
+import { readStageReceipts, receiptIndexes, writeBuildPlanDocs, writeScanPlanDocs } from './run/documents.js';
+import { checkQuality as checkQualityImpl, type QualityVerdict } from './commit/quality.js';
+import { shardArgs as shardArgsImpl } from './run/shardArgs.js';
+import { listInputs as listInputsImpl } from './read/inventory.js';
+import { commitRun as commitRunImpl, discardRun as discardRunImpl, type CommitOptions } from './commit/commit.js';
 
 export * from './run/types.js';
 export * from './run/layout.js';
 export * from './storage/storage.js';
-
-function notYet(name: string): never {
-  throw new Error(`${name} is not implemented yet`);
-}
 
 /** Non-secret S3 settings plus credentials; undefined fields fall back to the standard AWS_* env. */
 export interface StorageOptions {
@@ -38,102 +40,71 @@ export interface StorageOptions {
 
 /** `s3://bucket/prefix` → S3 storage; anything else → a local folder. */
 export function openStorage(uri: string, opts?: StorageOptions): Storage {
-  void uri;
-  void opts;
-  return notYet('openStorage');
+  return openStorageImpl(uri, opts);
 }
 
-export interface RunSpecInput {
-  runId: string;
-  songs: string;
-  logs: string;
-  output: string;
-  origin: string;
-  sharding?: Partial<ShardingOptions>;
-  quality?: Partial<QualityOptions>;
-  read?: Partial<ReadOptions>;
-  /** Used to size `buckets` before listing; defaults from the listing when omitted. */
-  now?: Date;
-}
+export type { RunSpecInput, CommitOptions, QualityVerdict };
+export { DEFAULT_MEMORY, DEFAULT_QUALITY, DEFAULT_READ, DEFAULT_SHARDING } from './plan/runSpec.js';
+export { parseQuantity, formatBytes } from './run/quantity.js';
 
-/** A complete RunSpec with the engine's defaults filled in (pure). */
+/** A complete RunSpec with the engine's defaults filled in (pure; `now` defaults to the current time). */
 export function makeRunSpec(input: RunSpecInput): RunSpec {
-  void input;
-  return notYet('makeRunSpec');
+  return makeRunSpecImpl(input);
 }
 
 /** Lists song and log inputs, sorted, with ordinals. Throws StorageError with an actionable message. */
 export async function listInputs(spec: RunSpec, storageFor: (uri: string) => Storage): Promise<InputObject[]> {
-  void spec;
-  void storageFor;
-  return notYet('listInputs');
+  return listInputsImpl(spec, storageFor);
 }
 
 /** Balanced scan shards over the inputs (pure). */
 export function planScan(spec: RunSpec, inputs: InputObject[]): ScanPlan {
-  void spec;
-  void inputs;
-  return notYet('planScan');
+  return planScanImpl(spec, inputs);
 }
 
 /** Writes run.json, the scan plan and one task file per shard. Idempotent. */
 export async function writeScanPlan(out: Storage, spec: RunSpec, plan: ScanPlan): Promise<void> {
-  void out;
-  void spec;
-  void plan;
-  return notYet('writeScanPlan');
+  return writeScanPlanDocs(out, spec, plan);
 }
 
 /** Balanced build units from the scan receipts (pure). */
 export function planBuild(spec: RunSpec, receipts: ScanReceipt[]): BuildPlan {
-  void spec;
-  void receipts;
-  return notYet('planBuild');
+  return planBuildImpl(spec, receipts);
 }
 
 /** Writes the build plan and one task file per shard. Idempotent. */
 export async function writeBuildPlan(out: Storage, plan: BuildPlan): Promise<void> {
-  void out;
-  void plan;
-  return notYet('writeBuildPlan');
+  return writeBuildPlanDocs(out, plan);
 }
 
 /** The receipts present for a stage, by shard index (missing indexes are simply absent). */
 export async function readReceipts(out: Storage, runId: string, stage: 'scan'): Promise<Map<number, ScanReceipt>>;
 export async function readReceipts(out: Storage, runId: string, stage: 'build'): Promise<Map<number, BuildReceipt>>;
 export async function readReceipts(out: Storage, runId: string, stage: Stage): Promise<Map<number, ScanReceipt | BuildReceipt>> {
-  void out;
-  void runId;
-  void stage;
-  return notYet('readReceipts');
+  return readStageReceipts(out, runId, stage);
 }
 
-export type QualityVerdict = { ok: true } | { ok: false; message: string };
+/** Shard indexes of a stage that have a receipt, from one listing (cheap to poll). */
+export async function listReceiptIndexes(out: Storage, runId: string, stage: Stage): Promise<number[]> {
+  return receiptIndexes(out, runId, stage);
+}
 
 /** Reject-ratio check over all scan receipts (pure). */
 export function checkQuality(spec: RunSpec, receipts: ScanReceipt[]): QualityVerdict {
-  void spec;
-  void receipts;
-  return notYet('checkQuality');
+  return checkQualityImpl(spec, receipts);
 }
 
 /**
  * Commits a run whose build receipts are all present: manifest, then current.json, then _SUCCESS,
  * then deletion of table files not in the manifest and of the run's staging data. Idempotent.
  */
-export async function commitRun(out: Storage, spec: RunSpec, scan: ScanReceipt[], build: BuildReceipt[]): Promise<Manifest> {
-  void out;
-  void spec;
-  void scan;
-  void build;
-  return notYet('commitRun');
+export async function commitRun(out: Storage, spec: RunSpec, scan: ScanReceipt[], build: BuildReceipt[], opts?: CommitOptions): Promise<Manifest> {
+  return commitRunImpl(out, spec, scan, build, opts);
 }
 
 /** Removes an unfinished run's staging data and any table files it wrote. Never touches committed data. */
 export async function discardRun(out: Storage, runId: string): Promise<void> {
-  void out;
-  void runId;
-  return notYet('discardRun');
+  return discardRunImpl(out, runId);
 }
 
 /**
@@ -141,5 +112,11 @@ export async function discardRun(out: Storage, runId: string): Promise<void> {
  * AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and SPARKIFY_S3_FORCE_PATH_STYLE.
  */
 export function shardArgs(output: string, runId: string, stage: Stage): string[] {
-  return ['shard', '--out', output, '--run-id', runId, '--stage', stage];
+  return shardArgsImpl(output, runId, stage);
 }
+
+// Beyond the operator's contract: what the CLI composes (local runs, inspection, the shard process).
+export { runLocal, RunFailed, newRunId, type LocalRunOptions, type LocalRunResult, type RunReporter, type RunClock } from './local/runLocal.js';
+export { readLakeStatus, type LakeStatus } from './commit/lakeStatus.js';
+export { shardEntrypoint, shardMain, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE } from './stages/shardCommand.js';
+export type { ShardProgress } from './stages/shardContext.js';

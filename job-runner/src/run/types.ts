@@ -25,6 +25,18 @@ export interface ShardingOptions {
   perObjectCost: number;
   /** Uncompressed line files above this size are split at byte ranges on line boundaries. */
   splitBytes: number;
+  /** Exact number of scan shards wanted (still capped by maxShards and by the number of splits). */
+  shards?: number;
+  /** Lower bound on the shards of a stage (e.g. the parallelism, so every worker gets work). */
+  minShards?: number;
+}
+
+/** Memory bounds of one shard process. */
+export interface MemoryOptions {
+  /** A scan shard spills its staged rows to the staged object when their estimated size reaches this. */
+  stagingBytes: number;
+  /** Rows per parsed batch (the parser flushes a batch at this count). */
+  batchRows: number;
 }
 
 export interface QualityOptions {
@@ -52,6 +64,8 @@ export interface RunSpec {
   read: ReadOptions;
   /** Number of hash buckets for keyed staged data (plays, users). A power of two. */
   buckets: number;
+  /** Memory bounds of a shard; defaults apply when absent (older run.json files). */
+  memory?: MemoryOptions;
   createdAt: string;
   /** Who planned the run: `cli` or `operator/<namespace>/<name>`. */
   origin: string;
@@ -164,6 +178,13 @@ export interface BuildUnit {
   buckets: number[];
   /** Estimated staged bytes (planner cost). */
   bytes: number;
+  /**
+   * Set when a partition too big for one unit is split by bucket: this unit is piece `index` of `of`.
+   * The piece with index 0 counts the partition in receipts, so partition counts add up over shards.
+   */
+  piece?: { index: number; of: number };
+  /** The staged segments this unit reads (plays or users of its partition and buckets), in receipt order. */
+  segments?: StagedSegment[];
 }
 
 export interface BuildTask {
@@ -172,6 +193,8 @@ export interface BuildTask {
   index: number;
   units: BuildUnit[];
   cost: number;
+  /** Every staged song segment of the run (the broadcast lookup), when a unit needs songs. */
+  songSegments?: StagedSegment[];
 }
 
 export interface BuildPlan extends PlanSummary {
