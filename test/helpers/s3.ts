@@ -32,3 +32,31 @@ export async function startTestS3(): Promise<TestS3> {
     },
   };
 }
+
+/**
+ * Copies every object under `prefix` of `bucket` into `dir` (keys relative to the prefix become
+ * paths), so a lake in S3 can be read by DuckDB from a folder. Returns the number of objects.
+ */
+export async function downloadPrefix(s3: S3Client | { client: S3Client }, bucket: string, prefix: string, dir: string): Promise<number> {
+  const client = 'client' in s3 ? s3.client : s3;
+  const { ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { dirname, join } = await import('node:path');
+  let token: string | undefined;
+  let count = 0;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const obj of page.Contents ?? []) {
+      const rel = obj.Key!.slice(prefix.length).replace(/^\/+/, '');
+      if (rel === '' || rel.endsWith('/')) continue;
+      if (rel.split('/').some((seg) => seg === '..' || seg === '.')) throw new Error(`refusing to download key ${obj.Key} outside ${dir}`);
+      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key }));
+      const path = join(dir, ...rel.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, await got.Body!.transformToByteArray());
+      count++;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return count;
+}

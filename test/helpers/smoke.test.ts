@@ -21,6 +21,28 @@ test('s3rver round-trips an object and pages a listing', async () => {
   }
 });
 
+test('s3rver lists in S3 key order and pages without losing keys (patched listObjects)', async () => {
+  const s3 = await startTestS3();
+  try {
+    await s3.createBucket('order');
+    const keys = ['a', 'a b', 'a-b', 'a/1', 'a0', 'z/x/y', 'é'];
+    for (const k of [...keys].reverse()) await s3.client.send(new PutObjectCommand({ Bucket: 'order', Key: k, Body: 'x' }));
+    const got: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'order', MaxKeys: 1, ContinuationToken: token }));
+      got.push(...(page.Contents ?? []).map((c) => c.Key!));
+      token = page.NextContinuationToken;
+    } while (token);
+    assert.deepEqual(got, keys);
+    const grouped = await s3.client.send(new ListObjectsV2Command({ Bucket: 'order', Delimiter: '/' }));
+    assert.deepEqual(grouped.Contents?.map((c) => c.Key), ['a', 'a b', 'a-b', 'a0', 'é']);
+    assert.deepEqual(grouped.CommonPrefixes?.map((p) => p.Prefix), ['a/', 'z/']);
+  } finally {
+    await s3.stop();
+  }
+});
+
 test('kubectl and helm are the pinned versions', async () => {
   const k = await kubectl('/dev/null', ['version', '--client', '-o', 'json']);
   assert.equal(k.code, 0, k.stderr);
