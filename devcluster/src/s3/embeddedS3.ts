@@ -11,6 +11,8 @@ export interface EmbeddedS3 {
   endpoint: string;
   port: number;
   directory: string;
+  /** The server's process id (for measuring its CPU time). */
+  pid: number;
   /** The environment a standard AWS SDK client needs to reach this server. */
   env: { AWS_ENDPOINT_URL: string; AWS_REGION: string; AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
   stop(): Promise<void>;
@@ -18,13 +20,26 @@ export interface EmbeddedS3 {
 
 export const EMBEDDED_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
-export async function startEmbeddedS3(opts: { directory: string; port?: number; address?: string }): Promise<EmbeddedS3> {
+export interface EmbeddedS3Options {
+  directory: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  address?: string;
+  /** Extra node flags for the server process, e.g. `--cpu-prof` for profiling. */
+  execArgv?: string[];
+  /** `fast` (default): hot paths served directly; `s3rver`: every request through plain s3rver. */
+  variant?: 'fast' | 's3rver';
+  /** Server worker processes sharing the port. */
+  workers?: number;
+}
+
+export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<EmbeddedS3> {
   mkdirSync(opts.directory, { recursive: true });
   const script = fileURLToPath(new URL('./s3rverProcess.js', import.meta.url));
   const address = opts.address ?? '127.0.0.1';
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', script, opts.directory, String(opts.port ?? 0), address],
+    ['--openssl-legacy-provider', ...(opts.execArgv ?? []), script, opts.directory, String(opts.port ?? 0), address, opts.variant ?? 'fast', String(opts.workers ?? 1)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -50,6 +65,7 @@ export async function startEmbeddedS3(opts: { directory: string; port?: number; 
     endpoint,
     port,
     directory: opts.directory,
+    pid: child.pid!,
     env: {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: 'us-east-1',

@@ -1,0 +1,180 @@
+// Each pod gets a folder standing in for its containers' filesystem, since there are no mounts:
+//
+//   <dataDir>/pods/<namespace>_<name>_<uid>/
+//     root/                                   DEVCLUSTER_ROOT: a container path P is root/P here
+//       var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}
+//       <volumeMount.mountPath>  ──symlink──▶ ../volumes/<volume>
+//     volumes/<name>/                         emptyDir (0777), or a Secret/ConfigMap's keys as files
+//     home/  tmp/                             HOME and TMPDIR
+//   <dataDir>/logs/<namespace>_<name>_<uid>/<container>/<restartCount>.log   (kubectl logs; see containerLog.ts)
+//
+// An in-cluster client reads its service account with client-node's
+// `KubeConfig.loadFromCluster(process.env.DEVCLUSTER_ROOT)`.
+import { chownSync, chmodSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { ConfigMap, Pod, Secret, Volume } from '../client/types.js';
+
+export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface PodPaths {
+  dir: string;
+  root: string;
+  volumes: string;
+  home: string;
+  tmp: string;
+  logs: string;
+}
+
+export function podPaths(dataDir: string, pod: Pod): PodPaths {
+  const key = `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`;
+  const dir = join(dataDir, 'pods', key);
+  return { dir, root: join(dir, 'root'), volumes: join(dir, 'volumes'), home: join(dir, 'home'), tmp: join(dir, 'tmp'), logs: join(logRoot(dataDir), key) };
+}
+
+/** Where container logs live: the API server's podLogRoot. */
+export function logRoot(dataDir: string): string {
+  return join(dataDir, 'logs');
+}
+
+/** Container path → host path under the pod's root. */
+export const hostPath = (paths: PodPaths, containerPath: string): string => join(paths.root, containerPath);
+
+function own(path: string, owner: { uid: number; gid: number } | undefined): void {
+  if (owner && (owner.uid !== 0 || owner.gid !== 0)) chownSync(path, owner.uid, owner.gid);
+}
+
+export function createSandbox(paths: PodPaths, owner: { uid: number; gid: number } | undefined): void {
+  for (const d of [paths.dir, paths.root, paths.volumes, paths.logs]) mkdirSync(d, { recursive: true });
+  for (const d of [paths.home, paths.tmp]) {
+    mkdirSync(d, { recursive: true });
+    own(d, owner);
+  }
+}
+
+export function removeSandbox(paths: PodPaths): void {
+  rmSync(paths.dir, { recursive: true, force: true });
+  rmSync(paths.logs, { recursive: true, force: true });
+}
+
+export function writeServiceAccount(paths: PodPaths, files: { token: string; caPem?: string; namespace: string }): string {
+  const dir = hostPath(paths, SERVICE_ACCOUNT_PATH);
+  mkdirSync(dir, { recursive: true });
+  // Written then renamed into place would be atomic; a token refresh overwrites one small file.
+  writeFileSync(join(dir, 'token'), files.token, { mode: 0o644 });
+  writeFileSync(join(dir, 'namespace'), files.namespace, { mode: 0o644 });
+  if (files.caPem) writeFileSync(join(dir, 'ca.crt'), files.caPem, { mode: 0o644 });
+  return dir;
+}
+
+export type VolumeResult = { ok: true } | { error: string };
+
+/** Materialises the pod's volumes: emptyDir folders, Secret/ConfigMap keys as files. */
+export function prepareVolumes(pod: Pod, paths: PodPaths, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }, owner: { uid: number; gid: number } | undefined): VolumeResult {
+  for (const v of pod.spec.volumes ?? []) {
+    const dir = join(paths.volumes, v.name);
+    const result = materialise(v, dir, lookup);
+    if ('error' in result) return result;
+    if (v.emptyDir) {
+      chmodSync(dir, 0o777);
+      own(dir, owner);
+    }
+  }
+  return { ok: true };
+}
+
+function materialise(v: Volume, dir: string, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }): VolumeResult {
+  if (v.emptyDir) {
+    mkdirSync(dir, { recursive: true });
+    return { ok: true };
+  }
+  let files: Record<string, Buffer> | undefined;
+  let items: { key: string; path: string }[] | undefined;
+  if (v.secret) {
+    const s = lookup.secret(v.secret.secretName);
+    if (!s) {
+      if (v.secret.optional) return mkdirOk(dir);
+      return { error: `MountVolume.SetUp failed for volume "${v.name}" : secret "${v.secret.secretName}" not found` };
+    }
+    files = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, b]) => [k, Buffer.from(b, 'base64')]));
+    items = v.secret.items;
+  } else if (v.configMap) {
+    const cm = lookup.configMap(v.configMap.name);
+    if (!cm) {
+      if (v.configMap.optional) return mkdirOk(dir);
+      return { error: `MountVolume.SetUp failed for volume "${v.name}" : configmap "${v.configMap.name}" not found` };
+    }
+    files = { ...Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, s]) => [k, Buffer.from(s, 'utf8')])), ...Object.fromEntries(Object.entries(cm.binaryData ?? {}).map(([k, b]) => [k, Buffer.from(b, 'base64')])) };
+    items = v.configMap.items;
+  } else {
+    // Other volume types (hostPath, PVCs, projected, …) are not emulated: an empty folder stands in.
+    return mkdirOk(dir);
+  }
+  mkdirSync(dir, { recursive: true });
+  const wanted = items ?? Object.keys(files).map((k) => ({ key: k, path: k }));
+  for (const it of wanted) {
+    const content = files[it.key];
+    if (content === undefined) continue;
+    const target = join(dir, it.path);
+    if (relative(dir, target).startsWith('..')) continue;
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content, { mode: 0o644 });
+  }
+  return { ok: true };
+}
+
+function mkdirOk(dir: string): VolumeResult {
+  mkdirSync(dir, { recursive: true });
+  return { ok: true };
+}
+
+/** Links each of the container's volumeMounts into the pod root; returns mounts that could not be linked. */
+export function linkMounts(paths: PodPaths, mounts: { name: string; mountPath: string; subPath?: string }[]): string[] {
+  const problems: string[] = [];
+  for (const m of mounts) {
+    const link = hostPath(paths, m.mountPath);
+    if (relative(paths.root, link).startsWith('..')) {
+      problems.push(m.mountPath);
+      continue;
+    }
+    const target = join(paths.volumes, m.name, m.subPath ?? '');
+    if (m.subPath) mkdirSync(target, { recursive: true });
+    if (existsSync(link)) continue;
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(target, link);
+  }
+  return problems;
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released; good enough on one machine). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The first folder on the way to `path` that `uid`/`gid` may not enter (no execute permission for
+ * it), or undefined. A pod running as another user needs every folder above its HOME to be
+ * traversable; a private (0700) data folder would fail it with EACCES deep inside its program.
+ */
+export function firstUnreachableFolder(path: string, uid: number, gid: number): string | undefined {
+  if (uid === 0) return undefined;
+  const chain: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    chain.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const d of chain) {
+    if (!existsSync(d)) return undefined;
+    const st = statSync(d);
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return d;
+  }
+  return undefined;
+}

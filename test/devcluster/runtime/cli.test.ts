@@ -1,0 +1,137 @@
+// `sparkify-lake devcluster up` as a person runs it: prints "devcluster ready", writes the kubeconfig
+// (and FILE.env with --s3), serves kubectl, runs pods, and on SIGTERM stops every pod process and
+// the S3 server before exiting 0.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { kubectl } from '../../helpers/kube.js';
+import { cliBin, repoRoot, tempDir } from '../../helpers/paths.js';
+import { alive, sharedDir, waitFor } from './harness.js';
+
+/** Every process below `pid` (Linux /proc). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) {
+      if (pp !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+test('devcluster up: ready line, kubeconfig and env file, pods run, SIGTERM stops everything', async () => {
+  const dir = tempDir('slake-up-');
+  const kubeconfig = join(dir, 'kube', 'config');
+  const images = join(dir, 'images.json');
+  writeFileSync(images, JSON.stringify({ node: { command: [process.execPath], allowCommand: true, cwd: repoRoot } }));
+  const child = spawn(process.execPath, [cliBin, 'devcluster', 'up', '--kubeconfig', kubeconfig, '--s3', join(dir, 's3'), '--images', images], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let podPid = 0;
+  try {
+    await waitFor('devcluster ready', () => stdout.includes('devcluster ready\n') || child.exitCode !== null, 60_000);
+    assert.equal(child.exitCode, null, `exited early: ${stderr}`);
+
+    const env = readFileSync(`${kubeconfig}.env`, 'utf8');
+    assert.match(env, /^AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n$/);
+    const s3 = /AWS_ENDPOINT_URL=(\S+)/.exec(env)![1]!;
+    assert.ok((await fetch(s3)).status > 0, 'the S3 endpoint answers');
+
+    const nodes = await kubectl(kubeconfig, ['get', 'nodes']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    assert.match(nodes.stdout, /devcluster\s+Ready/);
+
+    const out = sharedDir('slake-up-pod-');
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sleeper', namespace: 'default' }, spec: { containers: [{ name: 'main', image: 'node', command: ['node', '-e', `require('fs').writeFileSync('${out}/pid', String(process.pid)); setInterval(() => {}, 1000)`] }] } };
+    const applied = await kubectl(kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    assert.equal(applied.code, 0, applied.stderr);
+    const ready = await kubectl(kubeconfig, ['wait', '--for=condition=Ready', 'pod/sleeper', '--timeout=60s']);
+    assert.equal(ready.code, 0, ready.stderr);
+    podPid = Number(readFileSync(join(out, 'pid'), 'utf8'));
+    const tree = descendants(child.pid!);
+    assert.ok(tree.includes(podPid), 'the pod runs as a child process');
+    assert.ok(tree.length >= 2, 'the pod and the S3 server');
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /SIGTERM received, stopping pods and S3\ndevcluster stopped\n$/);
+    await waitFor('no process left', () => tree.every((p) => !alive(p)), 10_000);
+    assert.ok(existsSync(kubeconfig), 'the kubeconfig stays for the next run to overwrite');
+    const gone = await kubectl(kubeconfig, ['get', 'nodes', '--request-timeout=3s']);
+    assert.notEqual(gone.code, 0, 'the API server is down');
+  } finally {
+    // A failed run must not leave processes behind on a shared machine.
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (podPid && alive(podPid)) process.kill(podPid, 'SIGKILL');
+  }
+});
+
+test('devcluster up: a second signal exits at once and still takes every pod process along', async () => {
+  const dir = tempDir('slake-up2-');
+  const kubeconfig = join(dir, 'config');
+  const images = join(dir, 'images.json');
+  writeFileSync(images, JSON.stringify({ node: { command: [process.execPath], allowCommand: true } }));
+  const child = spawn(process.execPath, [cliBin, 'devcluster', 'up', '--kubeconfig', kubeconfig, '--images', images], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let podPid = 0;
+  try {
+    await waitFor('devcluster ready', () => stdout.includes('devcluster ready\n') || child.exitCode !== null, 60_000);
+    const out = sharedDir('slake-up2-pod-');
+    // Ignores SIGTERM, so the graceful stop would wait for its grace period.
+    const script = `require('fs').writeFileSync('${out}/pid', String(process.pid)); process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)`;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stubborn', namespace: 'default' }, spec: { containers: [{ name: 'main', image: 'node', command: ['node', '-e', script] }] } };
+    assert.equal((await kubectl(kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify(pod) })).code, 0);
+    assert.equal((await kubectl(kubeconfig, ['wait', '--for=condition=Ready', 'pod/stubborn', '--timeout=60s'])).code, 0);
+    podPid = Number(readFileSync(join(out, 'pid'), 'utf8'));
+    // Two different signals (the same one twice may merge while pending).
+    child.kill('SIGTERM');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stdout);
+    assert.match(stdout, /second signal, exiting now/);
+    await waitFor('the pod process gone', () => !alive(podPid), 5_000);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (podPid && alive(podPid)) process.kill(podPid, 'SIGKILL');
+  }
+});
+
+test('devcluster up refuses bad usage with exit code 2', async () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const p = spawn(process.execPath, [cliBin, 'devcluster', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.once('exit', (code) => resolve({ code, err }));
+    });
+  const noKubeconfig = await run(['up']);
+  assert.equal(noKubeconfig.code, 2);
+  assert.match(noKubeconfig.err, /--kubeconfig FILE is required/);
+  const badPort = await run(['up', '--kubeconfig', '/tmp/x', '--port', 'abc']);
+  assert.equal(badPort.code, 2);
+  assert.match(badPort.err, /--port wants a port number/);
+  const bad = tempDir('slake-up-bad-');
+  writeFileSync(join(bad, 'images.json'), JSON.stringify({ broken: { command: 'node' } }));
+  const badImages = await run(['up', '--kubeconfig', join(bad, 'kc'), '--images', join(bad, 'images.json')]);
+  assert.equal(badImages.code, 2);
+  assert.match(badImages.err, /broken\.command must be a non-empty array of strings/);
+});
