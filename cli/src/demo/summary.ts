@@ -1,0 +1,49 @@
+// The text the demo ends with: what was built, how to query it, and how to look at the cluster.
+// Pure, so a test can read exactly what a person reads.
+export interface SummaryInput {
+  inspect: string;
+  output: string;
+  lakeDir: string;
+  files: number;
+  query: string;
+  /** The query's result, when DuckDB could run it here. */
+  result?: string;
+  kubeconfig: string;
+  binDir: string;
+  lakeJob: { name: string; namespace?: string };
+  operator: { namespace: string; deployment: string; release: string };
+  s3: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  /** True when the cluster keeps running until Ctrl-C. */
+  stays: boolean;
+}
+
+export function demoSummary(s: SummaryInput): string {
+  const ns = s.lakeJob.namespace ? ` -n ${s.lakeJob.namespace}` : '';
+  return [
+    `The lake (the same view as \`sparkify-lake inspect ${s.output}\`):`,
+    '',
+    indent(s.inspect),
+    '',
+    `Its ${s.files} committed files are copied to ${s.lakeDir}/ — paste this into duckdb:`,
+    '',
+    indent(s.query),
+    ...(s.result ? ['', indent(s.result)] : []),
+    '',
+    s.stays ? 'The cluster keeps running. In another terminal:' : 'While a demo runs (`npm start` in a terminal), point kubectl at it with:',
+    `  export KUBECONFIG=${s.kubeconfig}`,
+    `  export PATH="${s.binDir}:$PATH"        # the kubectl and helm this repo unpacked`,
+    `  kubectl get slj${ns}                       # phase, shards, progress, rows, rejected`,
+    `  kubectl describe slj ${s.lakeJob.name}${ns}              # conditions and events`,
+    `  kubectl -n ${s.operator.namespace} logs deploy/${s.operator.deployment}   # the operator's JSON logs`,
+    `  helm -n ${s.operator.namespace} status ${s.operator.release}`,
+    `  S3: AWS_ENDPOINT_URL=${s.s3.endpoint} AWS_ACCESS_KEY_ID=${s.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s.s3.secretAccessKey}`,
+    ...(s.stays ? ['', 'Press Ctrl-C to stop the cluster (every pod and the S3 server stop with it).'] : []),
+  ].join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+}

@@ -1,0 +1,42 @@
+{{/*
+Names. The operator's objects are "<release>-operator": the ServiceAccount and RBAC templates use the
+same name, so the Deployment runs under exactly the rights rbac.yaml grants.
+*/}}
+{{- define "sparkify-lake.operatorName" -}}
+{{- printf "%s-operator" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "sparkify-lake.selectorLabels" -}}
+app.kubernetes.io/name: sparkify-lake
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "sparkify-lake.labels" -}}
+{{ include "sparkify-lake.selectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: sparkify-lake
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+
+{{/* repository[:tag][@digest] with the tag defaulting to appVersion; a digest pins the image. */}}
+{{- define "sparkify-lake.image" -}}
+{{- $img := index . 0 -}}
+{{- $root := index . 1 -}}
+{{- if $img.digest -}}
+{{- printf "%s@%s" $img.repository $img.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $img.repository (default $root.Chart.AppVersion $img.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Cross-field rules a JSON schema cannot say clearly. */}}
+{{- define "sparkify-lake.validate" -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) -}}
+{{- fail (printf "replicaCount is %d but leaderElection.enabled is false: two active operators would fight over the same lake jobs. Set leaderElection.enabled=true or replicaCount=1." (int .Values.replicaCount)) -}}
+{{- end -}}
+{{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.service.enabled) -}}
+{{- fail "metrics.serviceMonitor.enabled needs metrics.service.enabled: the ServiceMonitor scrapes the metrics Service." -}}
+{{- end -}}
+{{- end -}}
