@@ -2,6 +2,7 @@
 // `sparkify-lake operator` (cli/src/commands/operator.ts) and the image entrypoint (main.ts).
 import { parseArgs } from 'node:util';
 import { renderCrdYaml } from './crd/crd.js';
+import type { StorageDefaults } from './run/storage.js';
 import { startOperator, type OperatorOptions } from './start.js';
 
 export const OPERATOR_USAGE = `usage: sparkify-lake operator [options]
@@ -20,6 +21,12 @@ options:
   --lease-duration SEC     leader lease duration (default 15; failover takes up to this long)
   --runner-image IMAGE     job-runner image for lake jobs that name none
                            (default ghcr.io/sparkify/sparkify-lake-job-runner:<version>)
+  --s3-endpoint URL        S3 endpoint for lake jobs whose spec.storage names none (default: AWS)
+  --s3-region REGION       region for lake jobs whose spec.storage names none (default us-east-1)
+  --s3-force-path-style    path-style addressing for lake jobs whose spec.storage does not say
+  --s3-credentials-secret NAME
+                           the Secret (in each lake job's own namespace) for lake jobs whose
+                           spec.storage names none; without it such lake jobs are Invalid
   --workers N              lake jobs reconciled at once (default 4; one at a time per lake job)
   --poll SEC               how often receipts are read while a stage runs (default 1.5)
   --invalid-retry SEC      how often a missing Secret or bucket is checked again (default 30)
@@ -39,6 +46,10 @@ export function parseOperatorArgs(argv: string[]): OperatorOptions | { help: tru
       'lease-name': { type: 'string' },
       'lease-duration': { type: 'string' },
       'runner-image': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
+      's3-force-path-style': { type: 'boolean' },
+      's3-credentials-secret': { type: 'string' },
       workers: { type: 'string' },
       poll: { type: 'string' },
       'invalid-retry': { type: 'string' },
@@ -60,6 +71,7 @@ export function parseOperatorArgs(argv: string[]): OperatorOptions | { help: tru
   const invalidRetry = num('invalid-retry', values['invalid-retry'], 0.1);
   const level = values['log-level'];
   if (level && !['error', 'warn', 'info', 'debug'].includes(level)) throw new Error(`--log-level wants error, warn, info or debug, got ${JSON.stringify(level)}`);
+  const storageDefaults = parseStorageDefaults(values);
   const opts: OperatorOptions = {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     namespaces: values.namespace ?? [],
@@ -71,11 +83,33 @@ export function parseOperatorArgs(argv: string[]): OperatorOptions | { help: tru
     // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15 of it.
     ...(leaseSec ? { leaderTimings: { leaseDurationMs: leaseSec * 1000, renewDeadlineMs: (leaseSec * 1000 * 2) / 3, retryPeriodMs: Math.max(200, (leaseSec * 1000 * 2) / 15) } } : {}),
     ...(values['runner-image'] ? { defaultImage: values['runner-image'] } : {}),
+    storageDefaults,
     ...(values.workers ? { workers: num('workers', values.workers, 1)! } : {}),
     decide: { ...(poll ? { pollIntervalMs: poll * 1000 } : {}), ...(invalidRetry ? { invalidRetryMs: invalidRetry * 1000 } : {}) },
   };
   if (level) process.env.SPARKIFY_LOG_LEVEL = level;
   return opts;
+}
+
+/**
+ * The S3 defaults, checked like the CRD checks spec.storage: a typo here would otherwise surface
+ * only as a failing run of some lake job much later.
+ */
+function parseStorageDefaults(v: { 's3-endpoint'?: string; 's3-region'?: string; 's3-force-path-style'?: boolean; 's3-credentials-secret'?: string }): StorageDefaults {
+  const endpoint = v['s3-endpoint'];
+  const region = v['s3-region'];
+  const secret = v['s3-credentials-secret'];
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+(\/.*)?$/.test(endpoint)) throw new Error(`--s3-endpoint wants an http(s) URL such as http://minio.storage:9000, got ${JSON.stringify(endpoint)}`);
+  if (region !== undefined && !/^[a-z0-9-]{1,64}$/.test(region)) throw new Error(`--s3-region wants a region name such as us-east-1, got ${JSON.stringify(region)}`);
+  if (secret !== undefined && (secret.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(secret))) {
+    throw new Error(`--s3-credentials-secret wants the name of a Secret (lowercase DNS subdomain), got ${JSON.stringify(secret)}`);
+  }
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    ...(v['s3-force-path-style'] ? { forcePathStyle: true } : {}),
+    ...(secret ? { credentialsSecret: secret } : {}),
+  };
 }
 
 /**
@@ -104,19 +138,29 @@ export async function runOperatorProcess(argv: string[]): Promise<number> {
     process.stdout.write(renderCrdYaml());
     return 0;
   }
-  let op;
-  try {
-    op = await startOperator(parsed);
-  } catch (err) {
-    console.error(`sparkify-lake operator: ${(err as Error).message}`);
-    return 1;
-  }
-  const signal = await new Promise<string>((resolve) => {
+  // Listen before starting: a SIGTERM while the caches are still listing (an API server that is down
+  // or slow) must end the process cleanly too, not through Node's default handler.
+  const signalled = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  void signal;
-  await op.stop();
+  const started = startOperator(parsed).then(
+    (op) => ({ op }),
+    (err: unknown) => ({ err }),
+  );
+  const first = await Promise.race([started, signalled.then((signal) => ({ signal }))]);
+  if ('signal' in first) {
+    // Nothing to hand over yet: the lease is campaigned for only once the caches are synced, and
+    // no reconcile has run. The informers' retry timers would keep the process alive: leave now.
+    console.log(JSON.stringify({ level: 'info', message: `${first.signal} before the start completed: exiting (no lease held, nothing to release)`, component: 'operator', timestamp: new Date().toISOString() }));
+    process.exit(0);
+  }
+  if ('err' in first) {
+    console.error(`sparkify-lake operator: ${(first.err as Error).message}`);
+    return 1;
+  }
+  await signalled;
+  await first.op.stop();
   // Everything is closed; an idle keep-alive socket of an S3 client must not hold the exit up.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
   return 0;

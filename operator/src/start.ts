@@ -19,6 +19,7 @@ import { DEFAULT_DECIDE_CONFIG, type DecideConfig } from './run/decide.js';
 import { EngineRunActions } from './s3/runActions.js';
 import { RunReader } from './s3/runReader.js';
 import { StorageCache } from './s3/storages.js';
+import type { StorageDefaults } from './run/storage.js';
 
 export const COMPONENT = 'sparkify-lake-operator';
 export const RUNNER_IMAGE = 'ghcr.io/sparkify/sparkify-lake-job-runner';
@@ -36,6 +37,8 @@ export interface OperatorOptions {
   identity?: string;
   leaderTimings?: LeaderTimings;
   defaultImage?: string;
+  /** S3 settings for lake jobs whose spec.storage leaves them out (run/storage.ts). */
+  storageDefaults?: StorageDefaults;
   workers?: number;
   resyncMs?: number;
   decide?: Partial<Omit<DecideConfig, 'defaultImage'>>;
@@ -73,7 +76,7 @@ export async function startOperator(o: OperatorOptions = {}): Promise<RunningOpe
   const cluster = new KubeCluster(rest, COMPONENT, identity);
   const namespaces = o.namespaces ?? [];
   const now = () => new Date(clock.now());
-  log.info('starting', { identity, config: loaded.source, server: rest.server, namespaces: namespaces.length ? namespaces : 'all', leaderElect: Boolean(o.leaderElect) });
+  log.info('starting', { identity, config: loaded.source, server: rest.server, namespaces: namespaces.length ? namespaces : 'all', leaderElect: Boolean(o.leaderElect), storageDefaults: o.storageDefaults ?? {} });
 
   const controller = new Controller({
     kubeConfig: loaded.kubeConfig,
@@ -87,8 +90,9 @@ export async function startOperator(o: OperatorOptions = {}): Promise<RunningOpe
   });
   const runs = new RunReader();
   const storages = new StorageCache();
-  const observer = new Observer({ cluster, jobsOf: (ns, uid) => controller.jobsOf(ns, uid), runs, storages, now, secretTtlMs: 10_000 });
-  const config: DecideConfig = { ...DEFAULT_DECIDE_CONFIG, ...o.decide, defaultImage: o.defaultImage ?? defaultRunnerImage() };
+  const storageDefaults = o.storageDefaults ?? {};
+  const observer = new Observer({ cluster, jobsOf: (ns, uid) => controller.jobsOf(ns, uid), runs, storages, now, secretTtlMs: 10_000, storageDefaults });
+  const config: DecideConfig = { ...DEFAULT_DECIDE_CONFIG, ...o.decide, defaultImage: o.defaultImage ?? defaultRunnerImage(), storageDefaults };
   controller.setReconciler(
     new Reconciler({ cluster, cached: (ns, name) => controller.cachedLakeJob(ns, name), observer, actions: new EngineRunActions(runs, now), config, now, metrics, log }),
   );

@@ -5,6 +5,7 @@
 // rerunning the unchanged lake job; `helm uninstall` removes the operator and leaves the CRD, the
 // lake job and every byte of the lake in S3.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,7 +16,7 @@ import { openStorage } from '../../job-runner/src/index.js';
 import type { SparkifyLakeJob } from '../../operator/src/crd/types.js';
 import { assertLakesEqual } from '../helpers/compareLakes.js';
 import { helm, kubectl, type ToolResult } from '../helpers/kube.js';
-import { repoRoot, tempDir, udacityLogs, udacitySongs } from '../helpers/paths.js';
+import { kubeToolsBin, repoRoot, tempDir, udacityLogs, udacitySongs } from '../helpers/paths.js';
 import { buildReferenceLake, type ReferenceLake } from '../helpers/referenceLake.js';
 import { downloadPrefix } from '../helpers/s3.js';
 
@@ -179,9 +180,13 @@ test('helm install, a lake job applied with kubectl, helm upgrade, helm uninstal
     assert.match(r, /sparkifylakejobs\.lake\.sparkify\.io serverside-applied/);
   });
 
-  await t.test('helm upgrade rolls the operator; the unchanged lake job does not rerun', async () => {
+  await t.test('helm upgrade (to watched namespaces and S3 defaults) rolls the operator; the unchanged lake job does not rerun', async () => {
     const before = new Set((await operatorPods()).map((p) => p.metadata.name));
-    ok(await h(['upgrade', RELEASE, CHART, '-n', NS, '-f', DEV_VALUES, '--set', 'operator.workers=2', '--wait', '--timeout', '120s']), 'helm upgrade');
+    // The namespace that stays unwatched exists before the upgrade (kubectl auth can-i below asks about it).
+    ok(await k(['create', 'namespace', 'elsewhere']), 'create namespace');
+    const upgrade = ['upgrade', RELEASE, CHART, '-n', NS, '-f', DEV_VALUES, '--set', 'operator.workers=2', '--set-json', 'watchNamespaces=["analytics"]'];
+    const s3Defaults = ['--set', `s3.endpoint=${cluster.s3!.endpoint},s3.forcePathStyle=true,s3.credentialsSecret=lake-s3`];
+    ok(await h([...upgrade, ...s3Defaults, '--wait', '--timeout', '120s']), 'helm upgrade');
     // The old pods terminate after the new ones are ready; then a new pod must lead.
     const pods = await waitFor('the old operator pods to go', async () => {
       const now = await operatorPods();
@@ -202,10 +207,68 @@ test('helm install, a lake job applied with kubectl, helm upgrade, helm uninstal
     assert.deepEqual(await lakeKeys('udacity/'), committed.keys, 'the lake is untouched');
   });
 
+  await t.test('watched namespaces: Roles in the listed namespace only, no cluster-wide rights (the dev cluster enforces RBAC)', async () => {
+    const can = async (verb: string, resource: string, where: string[]) => (await k(['auth', 'can-i', verb, resource, ...where, '--as', SA])).stdout.trim();
+    const table: [string, string, string[], string][] = [
+      ['watch', 'sparkifylakejobs.lake.sparkify.io', ['-n', 'analytics'], 'yes'],
+      ['update', 'sparkifylakejobs.lake.sparkify.io', ['-n', 'analytics', '--subresource=status'], 'yes'],
+      ['update', 'sparkifylakejobs.lake.sparkify.io', ['-n', 'analytics'], 'no'],
+      ['create', 'jobs.batch', ['-n', 'analytics'], 'yes'],
+      ['get', 'secrets', ['-n', 'analytics'], 'yes'],
+      ['list', 'secrets', ['-n', 'analytics'], 'no'],
+      ['watch', 'sparkifylakejobs.lake.sparkify.io', ['-n', 'elsewhere'], 'no'],
+      ['create', 'jobs.batch', ['-n', 'elsewhere'], 'no'],
+      ['get', 'secrets', ['-n', 'elsewhere'], 'no'],
+      ['create', 'events', ['-n', 'elsewhere'], 'no'],
+      ['update', 'sparkifylakejobs.lake.sparkify.io', ['-n', 'elsewhere', '--subresource=status'], 'no'],
+      ['list', 'sparkifylakejobs.lake.sparkify.io', ['--all-namespaces'], 'no'],
+      ['update', 'leases.coordination.k8s.io', ['-n', NS], 'yes'],
+      ['update', 'leases.coordination.k8s.io', ['-n', 'analytics'], 'no'],
+    ];
+    for (const [verb, resource, where, want] of table) assert.equal(await can(verb, resource, where), want, `can-i ${verb} ${resource} ${where.join(' ')}`);
+    assert.notEqual((await k(['get', 'clusterrole', `${RELEASE}-operator`])).code, 0, 'the ClusterRole is gone');
+  });
+
+  await t.test('in the watched namespace a lake job without spec.storage runs on the chart\'s S3 defaults; one elsewhere is left alone', async () => {
+    const lakeJob = (ns: string, name: string, output: string) => ({
+      apiVersion: 'lake.sparkify.io/v1alpha1',
+      kind: 'SparkifyLakeJob',
+      metadata: { name, namespace: ns },
+      spec: { source: { songs: 's3://raw/song_data/', logs: 's3://raw/log_data/' }, output, sharding: { targetShardBytes: '96Ki', maxShards: 4, parallelism: 2 } },
+    });
+    const docs = [lakeJob('elsewhere', 'ignored', 's3://lake/elsewhere/'), lakeJob('analytics', 'defaults', 's3://lake/defaults/')];
+    ok(await k(['apply', '-f', '-'], docs.map((d) => JSON.stringify(d)).join('\n')), 'kubectl apply');
+    const wait = await k(['wait', '--for=condition=Succeeded', 'slj/defaults', '-n', 'analytics', '--timeout=240s'], undefined, 250_000);
+    const lj = await json<SparkifyLakeJob>(['get', 'slj', 'defaults', '-n', 'analytics']);
+    assert.equal(wait.code, 0, `kubectl wait: ${wait.stderr}\nstatus: ${JSON.stringify(lj.status, null, 1)}`);
+    assert.equal(lj.spec.storage, undefined, 'the spec as written: no storage');
+    assert.equal(lj.status?.rows, (await json<SparkifyLakeJob>(['get', 'slj', 'udacity', '-n', 'analytics'])).status?.rows, 'the same lake as the explicit run');
+    // The runner pods got the defaults as env (the Job keeps its pod template).
+    const job = await json<{ spec: { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } } } }>(['get', 'job', `defaults-${lj.status!.runId}-scan`, '-n', 'analytics']);
+    const env = Object.fromEntries(job.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef?.name]));
+    assert.deepEqual(env, { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: cluster.s3!.endpoint, SPARKIFY_S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: 'lake-s3', AWS_SECRET_ACCESS_KEY: 'lake-s3' });
+    const ignored = await json<SparkifyLakeJob>(['get', 'slj', 'ignored', '-n', 'elsewhere']);
+    assert.equal(ignored.status, undefined, 'an unwatched namespace gets no status');
+    assert.equal(ignored.metadata.finalizers, undefined, 'nor a finalizer');
+  });
+
+  await t.test("NOTES.txt's command for the leader's logs works as printed", async () => {
+    const notes = ok(await h(['get', 'notes', RELEASE, '-n', NS]), 'helm get notes');
+    const line = notes.split('\n').find((l) => l.includes('holderIdentity'));
+    assert.ok(line, `a leader-logs command in:\n${notes}`);
+    const command = line.replace(/#.*$/, '').trim();
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile('sh', ['-c', command], { env: { PATH: `${kubeToolsBin}:${process.env.PATH ?? ''}`, KUBECONFIG: cluster.kubeconfigPath, ...env(), HOME: dir } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` }));
+    });
+    assert.equal(r.code, 0, `${command}: ${r.out}`);
+    assert.match(r.out, /"message":"became the leader"/, 'the log of the replica that leads');
+  });
+
   await t.test('helm uninstall removes the operator and keeps the CRD, the lake job and the lake', async () => {
     ok(await h(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '60s']), 'helm uninstall');
     await waitFor('the operator pods to go', async () => (await operatorPods()).length === 0);
-    assert.equal((await k(['get', 'deployments,services,poddisruptionbudgets', '-n', NS, '-o', 'name'])).stdout.trim(), '');
+    assert.equal((await k(['get', 'deployments,services,poddisruptionbudgets,roles,rolebindings', '-n', NS, '-o', 'name'])).stdout.trim(), '');
+    assert.equal((await k(['get', 'roles,rolebindings', '-n', 'analytics', '-o', 'name'])).stdout.trim(), '', 'the watched namespace\'s Role is gone too');
     ok(await k(['get', 'crd', 'sparkifylakejobs.lake.sparkify.io']), 'CRD kept');
     const lj = await json<SparkifyLakeJob>(['get', 'slj', 'udacity', '-n', 'analytics']);
     assert.equal(lj.status?.phase, 'Succeeded');

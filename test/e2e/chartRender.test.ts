@@ -125,19 +125,49 @@ test('defaults: the operator Deployment, restricted, under the chart ServiceAcco
   assert.equal(opts.metricsPort, 8080);
   assert.deepEqual(opts.namespaces, []);
   assert.equal(opts.defaultImage, `ghcr.io/sparkify/sparkify-lake-job-runner:${VERSION}`);
+  assert.deepEqual(opts.storageDefaults, {}, 'no S3 defaults unless set: each lake job names its own');
+  // Cluster-wide by default: the ClusterRole is bound to the ServiceAccount the pods run as.
+  assert.equal(one(objs, 'ClusterRoleBinding').roleRef.name, one(objs, 'ClusterRole').metadata.name);
   const env = Object.fromEntries(c.env.map((e: Any) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
   assert.deepEqual(env, { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' });
 });
 
 test('value combinations render what they say', async (t) => {
+  // The cluster-wide rules of the default install, which the namespaced mode must grant per namespace.
+  const clusterRules = one(await render(), 'ClusterRole').rules;
+  assert.ok(clusterRules.length >= 8);
   const digest = `sha256:${'ab'.repeat(32)}`;
   const cases: { name: string; values: Record<string, unknown>; check(objs: K8sObject[]): void }[] = [
     {
-      name: 'watched namespaces become --namespace flags',
+      name: 'watched namespaces: --namespace flags, a Role + RoleBinding in each, nothing cluster-wide, the lease Role at home',
       values: { watchNamespaces: ['analytics', 'lakehouse'] },
       check(objs) {
         const opts = parseOperatorArgs(operatorContainer(objs).args) as Any;
         assert.deepEqual(opts.namespaces, ['analytics', 'lakehouse']);
+        assert.deepEqual(objs.filter((o) => o.kind.startsWith('Cluster')), [], 'no ClusterRole or ClusterRoleBinding');
+        const sa = one(objs, 'ServiceAccount').metadata.name;
+        assert.equal(one(objs, 'Deployment').spec.template.spec.serviceAccountName, sa);
+        const roles = objs.filter((o) => o.kind === 'Role') as Any[];
+        const bindings = objs.filter((o) => o.kind === 'RoleBinding') as Any[];
+        assert.deepEqual(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort(), ['analytics/lake-operator', 'lakehouse/lake-operator', `${NS}/lake-operator-leader-election`]);
+        for (const ns of ['analytics', 'lakehouse']) {
+          const role = roles.find((r) => r.metadata.namespace === ns);
+          assert.deepEqual(role.rules, clusterRules, `${ns}: the same rules the ClusterRole grants cluster-wide`);
+          const b = bindings.find((x) => x.metadata.namespace === ns);
+          assert.deepEqual(b.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'lake-operator' });
+          assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: NS }]);
+        }
+        const lease = roles.find((r) => r.metadata.name.endsWith('-leader-election'));
+        assert.deepEqual(lease.rules, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+        assert.equal(bindings.find((x) => x.metadata.namespace === NS).roleRef.name, lease.metadata.name);
+      },
+    },
+    {
+      name: 'S3 defaults become --s3-* flags the operator parses; empty values pass nothing',
+      values: { s3: { endpoint: 'http://minio.minio.svc.cluster.local:9000', region: 'eu-west-1', forcePathStyle: true, credentialsSecret: 'lake-s3' } },
+      check(objs) {
+        const opts = parseOperatorArgs(operatorContainer(objs).args) as Any;
+        assert.deepEqual(opts.storageDefaults, { endpoint: 'http://minio.minio.svc.cluster.local:9000', region: 'eu-west-1', forcePathStyle: true, credentialsSecret: 'lake-s3' });
       },
     },
     {
@@ -178,6 +208,15 @@ test('value combinations render what they say', async (t) => {
         assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
         assert.equal(np.spec.ingress[0].ports[0].port, 'metrics');
         assert.equal(np.spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'], 'monitoring');
+        const ports = np.spec.egress.flatMap((e: Any) => e.ports.map((p: Any) => `${p.port}/${p.protocol}`));
+        assert.deepEqual(ports, ['53/UDP', '53/TCP', '443/TCP', '6443/TCP', '9000/TCP']);
+      },
+    },
+    {
+      name: "NetworkPolicy lets out the port of the chart's S3 endpoint, once",
+      values: { networkPolicy: { enabled: true }, s3: { endpoint: 'http://minio.minio.svc.cluster.local:9000', credentialsSecret: 'lake-s3' } },
+      check(objs) {
+        const np = one(objs, 'NetworkPolicy');
         const ports = np.spec.egress.flatMap((e: Any) => e.ports.map((p: Any) => `${p.port}/${p.protocol}`));
         assert.deepEqual(ports, ['53/UDP', '53/TCP', '443/TCP', '6443/TCP', '9000/TCP']);
       },
@@ -234,6 +273,9 @@ test('bad values files are refused with a message naming the key', async (t) => 
     ['a PDB that blocks every drain', { podDisruptionBudget: { enabled: true, maxUnavailable: 0 } }, /podDisruptionBudget\.maxUnavailable: Must be greater than or equal to 1/],
     ['a bad memory quantity', { resources: { limits: { memory: '512MB' } } }, /resources\.limits\.memory/],
     ['two active replicas without leader election', { replicaCount: 2, leaderElection: { enabled: false } }, /replicaCount is 2 but leaderElection\.enabled is false: two active operators would fight/],
+    ['an S3 endpoint without a scheme', { s3: { endpoint: 'minio:9000' } }, /s3\.endpoint: Does not match pattern/],
+    ['an S3 credentials Secret that is not a Secret name', { s3: { credentialsSecret: 'Lake_S3' } }, /s3\.credentialsSecret: Does not match pattern/],
+    ['an S3 setting the operator does not have', { s3: { bucket: 'lake' } }, /s3: Additional property bucket is not allowed/],
     ['a ServiceMonitor without the Service it scrapes', { metrics: { port: 8080, service: { enabled: false }, serviceMonitor: { enabled: true } } }, /metrics\.serviceMonitor\.enabled needs metrics\.service\.enabled/],
   ];
   for (const [name, values, want] of cases) {

@@ -88,6 +88,7 @@ test('npm start without a terminal: the demo runs end to end, prints the summary
   assert.match(out, new RegExp(`export KUBECONFIG=${join(dir, 'kubeconfig').replaceAll('.', '\\.')}`));
   assert.match(out, /export PATH=".*\.cache\/kube-tools\/bin:\$PATH"/);
   assert.match(out, /kubectl get slj/);
+  assert.match(out, /logs \$\(kubectl -n sparkify-system get lease lake-operator -o jsonpath='\{\.spec\.holderIdentity\}'\)/, "the leader's logs");
   assert.match(out, /Standard input is not a terminal \(or CI is set\): stopping the cluster\./);
 
   // The pasted query works on the copied lake (read by DuckDB, independently of the demo) and agrees

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { prepareLakeJob } from '../../cli/src/demo/lakeJobFile.js';
 import { LiveLine, progressLine, progressOf } from '../../cli/src/demo/progress.js';
+import { demoSummary } from '../../cli/src/demo/summary.js';
 import type { LakeJobStatus } from '../../operator/src/crd/types.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -77,4 +78,23 @@ test('examples/lakejob.yaml is applied as written, or pointed at the S3 the demo
     ['no output', 'kind: SparkifyLakeJob\nmetadata: {name: x}\nspec: {}\n', /needs metadata\.name and spec\.output/],
   ];
   for (const [name, input, want] of bad) await t.test(name, () => assert.throws(() => prepareLakeJob(input, 'http://x:1'), want));
+});
+
+test("the summary points at the leading operator's logs (from its Lease), not at any replica", () => {
+  const text = demoSummary({
+    inspect: 'tables …',
+    output: 's3://lake/sparkify/',
+    lakeDir: '/tmp/lake',
+    files: 3,
+    query: 'SELECT 1',
+    kubeconfig: '/tmp/kubeconfig',
+    binDir: '/tmp/bin',
+    lakeJob: { name: 'sample' },
+    operator: { namespace: 'sparkify-system', deployment: 'lake-operator', release: 'lake', lease: 'lake-operator' },
+    s3: { endpoint: 'http://127.0.0.1:4568', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    stays: true,
+  });
+  assert.match(text, /kubectl -n sparkify-system logs \$\(kubectl -n sparkify-system get lease lake-operator -o jsonpath='\{\.spec\.holderIdentity\}'\)/);
+  assert.doesNotMatch(text, /logs deploy/, 'a Deployment with a standby replica may show the wrong log');
+  assert.match(text, /Press Ctrl-C/);
 });

@@ -76,7 +76,8 @@ test('every example lake job passes server-side validation (kubectl apply --dry-
       for (const d of manifests) assert.match(r.stdout, new RegExp(`${d.metadata!.name} (created|configured|unchanged) \\(server dry run\\)`));
       // Each lake job names a Secret of its own file (or, for the demo's, the one beside it).
       for (const job of manifests.filter((d) => d.kind === 'SparkifyLakeJob')) {
-        const secret = (job.spec!.storage as { credentialsSecret: string }).credentialsSecret;
+        const secret = (job.spec!.storage as { credentialsSecret?: string } | undefined)?.credentialsSecret;
+        assert.ok(secret, `${file}: every example names its credentials Secret (a cluster's S3 defaults cannot be assumed)`);
         if (relative(EXAMPLES, file) !== 'lakejob-full.yaml') assert.ok(all.some((d) => d.kind === 'Secret' && d.metadata?.name === secret), `${file}: Secret ${secret} is not in the file`);
       }
     });

@@ -112,13 +112,23 @@ test('defaults fill a minimal spec the way the API server does', () => {
   assert.deepEqual(spec, {
     source: { songs: 's3://raw/song_data/', logs: 's3://raw/log_data/' },
     output: 's3://lake/x/',
-    storage: { credentialsSecret: 's', region: 'us-east-1', forcePathStyle: false },
+    // No CRD defaults under storage: a default there would hide the operator's s3 defaults (the
+    // API server would write region: us-east-1 into every spec, and the spec wins).
+    storage: { credentialsSecret: 's' },
     sharding: { targetShardBytes: '256Mi', maxShards: 200, parallelism: 20 },
     runner: { imagePullPolicy: 'IfNotPresent', ttlSecondsAfterFinished: 86400 },
     retry: { backoffLimitPerIndex: 2 },
     quality: { maxRejectRatio: 0.01 },
     suspend: false,
   });
+});
+
+test('spec.storage is optional in the schema and carries no defaults', () => {
+  assert.deepEqual(specSchema.required, ['source', 'output']);
+  const storage = specSchema.properties.storage as Schema;
+  assert.equal(storage.required, undefined);
+  for (const [k, f] of Object.entries(storage.properties ?? {})) assert.equal(f.default, undefined, `spec.storage.${k} has no CRD default`);
+  assert.equal(defaultedSpec({ source: { songs: 's3://raw/a/', logs: 's3://raw/b/' }, output: 's3://lake/x/' }).storage, undefined);
 });
 
 test('schema patterns accept the documented forms and refuse bad ones', () => {

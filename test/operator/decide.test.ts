@@ -2,9 +2,10 @@
 // index, missing receipts, deletion, and the restart property (same observation → same decision).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decide, invalidFromStorage, statusChanged, type Action, type Decision } from '../../operator/src/run/decide.js';
+import { decide, invalidFromAction, statusChanged, type Action, type Decision } from '../../operator/src/run/decide.js';
 import type { LakeJobStatus, SparkifyLakeJob } from '../../operator/src/crd/types.js';
 import { runIdFor, specHash } from '../../operator/src/run/identity.js';
+import { jobRefusal } from '../../operator/src/run/validity.js';
 import type { Observed } from '../../operator/src/run/observed.js';
 import { buildPlan, buildReceipts, CONFIG, jobView, lakeJob, NOW, observed, range, run, runOf, scanPlan, scanReceipts, statusAt, UID, withStatus } from './fixtures.js';
 
@@ -56,6 +57,9 @@ const atBuild = (s: Partial<LakeJobStatus> = {}) => withStatus(j1, statusAt(j1, 
 const j2 = lakeJob({ generation: 2, spec: { output: 's3://lake/sparkify-v2/' } });
 const R2 = runOf(j2);
 const j2WithOldRun = (phase: LakeJobStatus['phase'], extra: Partial<LakeJobStatus> = {}) => withStatus(j2, { ...statusAt(j1, phase), ...extra });
+
+/** An Invalid condition left by a refused Job creation `agoMs` ago. */
+const refused = (agoMs: number) => ({ type: 'Invalid' as const, status: 'True' as const, reason: 'JobRejected', message: 'the API server rejected Job x: …', observedGeneration: 1, lastTransitionTime: new Date(NOW.getTime() - agoMs).toISOString() });
 
 const failedScanJob = jobView(R, 'scan', { failedIndexes: [3], failed: 3, active: 0, failure: { reason: 'FailedIndexes', message: 'Job has failed indexes' }, completionTime: '2026-03-01T11:30:00.000Z' });
 
@@ -419,6 +423,30 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a scan Job the API server refused stays reported, and is not re-created, until the retry is due',
+    job: atScan({ conditions: [refused(10_000)] }),
+    obs: observed({ run: run(R, { scanPlan }) }),
+    want: { phase: 'Scanning', actions: [], events: [], requeue: CONFIG.invalidRetryMs - 10_000, conditions: { Invalid: 'True/JobRejected', Running: 'False/Invalid' } },
+  },
+  {
+    name: 'a due retry creates the refused Job again while the refusal stays reported',
+    job: atScan({ conditions: [refused(31_000)] }),
+    obs: observed({ run: run(R, { scanPlan }) }),
+    want: { phase: 'Scanning', actions: [`createJob ${scanName} x8`], events: [], conditions: { Invalid: 'True/JobRejected' } },
+  },
+  {
+    name: 'once the refused Job exists the refusal is resolved',
+    job: atScan({ conditions: [refused(31_000)] }),
+    obs: observed({ jobs: [jobView(R, 'scan')], run: run(R, { scanPlan }) }),
+    want: { phase: 'Scanning', actions: [], events: ['Valid'], conditions: { Invalid: 'False/Valid', Running: 'True/Scanning' } },
+  },
+  {
+    name: 'a refused build Job is paced the same way',
+    job: atBuild({ conditions: [refused(1_000)] }),
+    obs: observed({ jobs: [jobView(R, 'scan', { complete: true, active: 0 })], run: run(R, { scanPlan, scanReceipts: scanReceipts(range(8)), quality: { ok: true }, buildPlan }) }),
+    want: { phase: 'Building', actions: [], conditions: { Invalid: 'True/JobRejected' }, requeue: CONFIG.invalidRetryMs - 1_000 },
+  },
+  {
     name: 'a Secret deleted mid-run keeps the phase, reports Invalid and creates nothing',
     job: atScan({ plan: { shards: 8, inputObjects: 101, inputBytes: 4_000_000, skew: 1.031 }, progress: '2/8' }),
     obs: observed({ secret: { state: 'missing' }, jobs: [jobView(R, 'scan')] }),
@@ -482,9 +510,9 @@ test('decide: lastTransitionTime moves only when a condition changes status', ()
   assert.equal(lt(failed, 'Succeeded'), lt(first, 'Succeeded'));
 });
 
-test('invalidFromStorage reports the S3 problem and re-arms the retry timer', () => {
+test('invalidFromAction reports the S3 problem and re-arms the retry timer', () => {
   const job = withStatus(j1, { ...statusAt(j1, 'Planning'), conditions: [{ type: 'Invalid', status: 'True', reason: 'BucketNotFound', message: 'old', observedGeneration: 1, lastTransitionTime: '2026-03-01T10:00:00.000Z' }] });
-  const d = invalidFromStorage(job, NOW, 'BucketNotFound', 'bucket "raw" does not exist at http://minio:9000 (create it, or fix spec.source)', CONFIG);
+  const d = invalidFromAction(job, NOW, 'BucketNotFound', 'bucket "raw" does not exist at http://minio:9000 (create it, or fix spec.source)', CONFIG);
   const c = d.status!.conditions!.find((x) => x.type === 'Invalid')!;
   assert.equal(c.status, 'True');
   assert.equal(c.lastTransitionTime, NOW.toISOString());
@@ -492,4 +520,18 @@ test('invalidFromStorage reports the S3 problem and re-arms the retry timer', ()
   assert.equal(d.requeueAfterMs, CONFIG.invalidRetryMs);
   assert.equal(d.status?.phase, 'Planning');
   assert.deepEqual(d.actions, []);
+});
+
+test('jobRefusal: 422/400 point at the runner fields, 403 at RBAC, quotas and admission', () => {
+  const table: [number, string, RegExp][] = [
+    [422, 'JobRejected', /rejected Job j-scan: boom \(the Job is built from spec\.runner/],
+    [400, 'JobRejected', /rejected Job j-scan: boom/],
+    [403, 'JobForbidden', /forbade creating Job j-scan: boom \(check the operator's RBAC for this namespace — the chart's watchNamespaces — and its ResourceQuotas/],
+  ];
+  for (const [code, reason, message] of table) {
+    const r = jobRefusal(code, 'j-scan', 'boom');
+    assert.equal(r.reason, reason, String(code));
+    assert.match(r.message, message);
+    assert.equal(r.retry, true);
+  }
 });

@@ -39,7 +39,8 @@ test('kubectl refuses schema-invalid lake jobs with the API server message', asy
     ['maxShards 0', bad((m) => (m.spec.sharding.maxShards = 0)), /spec\.sharding\.maxShards: Invalid value: 0: spec\.sharding\.maxShards in body should be greater than or equal to 1/],
     ['output not an S3 URI', bad((m) => (m.spec.output = '/tmp/lake')), /spec\.output: Invalid value: "\/tmp\/lake"/],
     ['size without a unit we know', bad((m) => (m.spec.sharding.targetShardBytes = '256MB')), /spec\.sharding\.targetShardBytes/],
-    ['no credentials Secret', bad((m) => delete (m.spec.storage as Record<string, unknown>).credentialsSecret), /spec\.storage\.credentialsSecret: Required value/],
+    ['no source', bad((m) => delete (m.spec as Record<string, unknown>).source), /spec\.source: Required value/],
+    ['an S3 endpoint without a scheme', bad((m) => (m.spec.storage.endpoint = 'minio:9000')), /spec\.storage\.endpoint: Invalid value: "minio:9000"/],
     ['unknown pull policy', bad((m) => Object.assign(m.spec, { runner: { imagePullPolicy: 'Sometimes' } })), /Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"/],
   ];
   for (const [name, manifest, want] of cases) {
@@ -79,6 +80,8 @@ test('a lake job from kubectl apply to a committed lake equal to the reference',
   const st = lj.status!;
   assert.equal(st.phase, 'Succeeded');
   assert.equal(st.observedGeneration, lj.metadata.generation);
+  // The operator never writes spec: a whole run later the generation is still the one kubectl created.
+  assert.equal(lj.metadata.generation, 1);
   assert.ok(partial, `never saw 0 < landed < total during the build; phases seen: ${[...phases].join(', ')}`);
   assert.ok(['Planning', 'Scanning', 'Building'].every((p) => phases.has(p)), [...phases].join(','));
   assert.deepEqual(Object.fromEntries(st.tables!.map((t) => [t.name, t.rows])), { songs: 71, artists: 69, users: 97, time: 6813, songplays: 6820 });
@@ -118,7 +121,7 @@ test('a lake job from kubectl apply to a committed lake equal to the reference',
   assert.equal((await fetch(`${op.metricsUrl}/readyz`)).status, 200);
 });
 
-test('an unchanged spec never reruns, not even after an operator restart; a new rerunToken does', async () => {
+test('an unchanged spec never reruns, not even after an operator restart; a new rerunToken does, and kubectl wait waits for it', async () => {
   const before = (await c.getLakeJob('analytics', 'nightly'))!;
   assert.equal(before.status?.phase, 'Succeeded', 'runs after the previous test');
   const jobsBefore = (await c.k(['get', 'jobs', '-n', 'analytics', '-o', 'name'])).trim();
@@ -133,11 +136,23 @@ test('an unchanged spec never reruns, not even after an operator restart; a new 
   assert.equal(after1.metadata.resourceVersion, before.metadata.resourceVersion, 'not even a status write');
   assert.equal((await c.k(['get', 'jobs', '-n', 'analytics', '-o', 'name'])).trim(), jobsBefore);
 
+  // The rerun is requested while no operator runs, so the status still says Succeeded — for
+  // generation 1. kubectl wait must not take that for the new generation's answer: every condition
+  // carries the generation it describes.
+  assert.equal(await op.kill('SIGTERM'), 0);
   await c.k(['patch', 'slj', 'nightly', '-n', 'analytics', '--type=merge', '-p', JSON.stringify({ spec: { rerunToken: 'again' } })]);
-  const rerun = await waitFor(async () => {
-    const lj = await c.getLakeJob('analytics', 'nightly');
-    return lj?.status?.runId !== before.status?.runId && lj?.status?.phase === 'Succeeded' && lj.status.observedGeneration === lj.metadata.generation ? lj : undefined;
-  }, 240_000, 'the rerun to succeed');
+  const stale = (await c.getLakeJob('analytics', 'nightly'))!;
+  assert.deepEqual([stale.metadata.generation, stale.status?.phase, stale.status?.conditions?.find((x) => x.type === 'Succeeded')?.status], [2, 'Succeeded', 'True']);
+  const early = await c.kubectl(['wait', '--for=condition=Succeeded', 'slj/nightly', '-n', 'analytics', '--timeout=3s']);
+  assert.notEqual(early.code, 0, `kubectl wait accepted a Succeeded condition of generation 1 for generation 2: ${early.stdout}`);
+  assert.match(early.stderr, /timed out/);
+  op = await c.startOperator();
+  const wait = await c.kubectl(['wait', '--for=condition=Succeeded', 'slj/nightly', '-n', 'analytics', '--timeout=240s'], { timeoutMs: 250_000 });
+  const rerun = (await c.getLakeJob('analytics', 'nightly'))!;
+  assert.equal(wait.code, 0, `${wait.stderr}\n${JSON.stringify(rerun.status, null, 1)}`);
+  assert.notEqual(rerun.status?.runId, before.status?.runId, 'kubectl wait returned for the new run');
+  assert.equal(rerun.status?.phase, 'Succeeded');
+  assert.equal(rerun.status?.observedGeneration, rerun.metadata.generation);
   assert.equal(rerun.status?.lastSuccessfulRunId, rerun.status?.runId);
   const lake = await downloadLake(c, 'lake', 'analytics-nightly/');
   await assertLakesEqual(lake, reference);

@@ -96,6 +96,26 @@ test('an unknown bucket and an unreachable endpoint are Invalid conditions with 
   for (const x of [nobucket, unreachable]) assert.equal(cond(x, 'Running')?.status, 'False');
 });
 
+test('a lake job without spec.storage, on an operator without S3 defaults, is Invalid saying what to set', async () => {
+  await c.namespace('nostorage');
+  const m = lakeJobManifest('nostorage', 'nightly', c.s3Endpoint);
+  delete (m.spec as Record<string, unknown>).storage;
+  await c.k(['apply', '-f', '-'], { input: JSON.stringify(m) });
+  const lj = await waitFor(async () => {
+    const x = await c.getLakeJob('nostorage', 'nightly');
+    return cond(x, 'Invalid')?.status === 'True' ? x : undefined;
+  }, 60_000, 'the Invalid condition');
+  assert.equal(cond(lj, 'Invalid')!.reason, 'StorageNotConfigured');
+  assert.match(cond(lj, 'Invalid')!.message!, /set spec\.storage\.credentialsSecret to a Secret in namespace "nostorage" holding AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY .*Helm values s3\.credentialsSecret/);
+  assert.equal(lj.status?.phase, 'Pending');
+  assert.deepEqual(await jobNames('nostorage'), []);
+  assert.match(await c.k(['describe', 'slj', 'nightly', '-n', 'nostorage']), /Warning\s+StorageNotConfigured/);
+  // Naming the Secret (a spec edit) is all it takes.
+  await c.k(['patch', 'slj', 'nightly', '-n', 'nostorage', '--type=merge', '-p', JSON.stringify({ spec: { storage: { endpoint: c.s3Endpoint, forcePathStyle: true, credentialsSecret: 'lake-s3' } } })]);
+  await waitFor(async () => ['Scanning', 'Building', 'Committing', 'Succeeded'].includes((await c.getLakeJob('nostorage', 'nightly'))?.status?.phase ?? ''), 60_000, 'the run to start');
+  await c.k(['delete', 'slj', 'nightly', '-n', 'nostorage', '--timeout=120s'], { timeoutMs: 130_000 });
+});
+
 test('a reject ratio over the limit fails the run with the counts, before any table is written', async () => {
   const lines = ['{"ts": 1541990258796, "userId": "7", "page": "NextSong", "sessionId": 1, "itemInSession": 0, "level": "free"}', 'not json at all', '{"truncated": ', '[1, 2, 3]', '{"ts": "yesterday"}'];
   await c.s3.send(new PutObjectCommand({ Bucket: 'raw', Key: 'bad_logs/2018/11/2018-11-01-events.json', Body: lines.join('\n') }));

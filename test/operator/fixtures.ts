@@ -4,6 +4,7 @@ import { defaultedSpec } from '../../operator/src/crd/crd.js';
 import { FINALIZER, DEFAULT_DECIDE_CONFIG, type DecideConfig } from '../../operator/src/run/decide.js';
 import { runIdFor, specHash } from '../../operator/src/run/identity.js';
 import type { BuildReceiptSummary, JobView, Observed, RunObservation, ScanReceiptSummary } from '../../operator/src/run/observed.js';
+import { resolveStorage, type ResolvedStorage } from '../../operator/src/run/storage.js';
 
 export const NOW = new Date('2026-03-01T12:00:00.000Z');
 export const UID = '6f1c7c3e-0000-4000-8000-000000000001';
@@ -33,6 +34,13 @@ export function lakeJob(opts: { spec?: Partial<LakeJobSpecInput>; status?: LakeJ
     spec,
     ...(opts.status ? { status: opts.status } : {}),
   };
+}
+
+/** The lake job's own spec.storage resolved without operator defaults (it names its Secret). */
+export function storageOf(job: SparkifyLakeJob): ResolvedStorage {
+  const r = resolveStorage(job.spec.storage, {});
+  if (!r) throw new Error('fixture lake job without a credentials Secret');
+  return r;
 }
 
 /** The run id decide() gives a lake job at a generation. */

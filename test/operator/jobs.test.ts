@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { jobName, labelValue, MAX_JOB_NAME, runIdFor, specHash } from '../../operator/src/run/identity.js';
 import { jobView, parseIndexes, stageJob } from '../../operator/src/run/jobs.js';
 import { assertRunId } from '../../job-runner/src/index.js';
-import { CONFIG, lakeJob, runOf } from './fixtures.js';
+import { CONFIG, lakeJob, runOf, storageOf } from './fixtures.js';
 
 test('run ids: deterministic, distinct per uid/generation/rerunToken, valid for the engine', () => {
   const table: [string, [string, number, string | undefined], [string, number, string | undefined], boolean][] = [
@@ -60,8 +60,8 @@ test('label values are valid for any name', () => {
 test('stage Job: deterministic, owned, labelled, Indexed with per-index retries', () => {
   const lj = lakeJob({ spec: { runner: { image: 'reg/runner:1', imagePullPolicy: 'IfNotPresent', ttlSecondsAfterFinished: 600 } } });
   const runId = runOf(lj);
-  const a = stageJob({ lakeJob: lj, runId, stage: 'scan', shards: 12, defaultImage: CONFIG.defaultImage });
-  const b = stageJob({ lakeJob: structuredClone(lj), runId, stage: 'scan', shards: 12, defaultImage: CONFIG.defaultImage });
+  const a = stageJob({ lakeJob: lj, storage: storageOf(lj), runId, stage: 'scan', shards: 12, defaultImage: CONFIG.defaultImage });
+  const b = stageJob({ lakeJob: structuredClone(lj), storage: storageOf(structuredClone(lj)), runId, stage: 'scan', shards: 12, defaultImage: CONFIG.defaultImage });
   assert.deepEqual(a, b);
   assert.ok(!JSON.stringify(a).includes('2026'), 'no timestamps in the manifest');
   assert.equal(a.metadata?.name, `nightly-${runId}-scan`);
@@ -91,13 +91,13 @@ test('stage Job: deterministic, owned, labelled, Indexed with per-index retries'
   assert.equal(pod.containers[0]!.image, 'reg/runner:1');
   assert.deepEqual(pod.containers[0]!.args, ['shard', '--out', 's3://lake/sparkify/', '--run-id', runId, '--stage', 'scan']);
   // Parallelism never exceeds the shards.
-  assert.equal(stageJob({ lakeJob: lj, runId, stage: 'build', shards: 2, defaultImage: 'x' }).spec?.parallelism, 2);
-  assert.equal(stageJob({ lakeJob: lakeJob(), runId, stage: 'build', shards: 2, defaultImage: 'def:1' }).spec?.template.spec?.containers[0]!.image, 'def:1');
+  assert.equal(stageJob({ lakeJob: lj, storage: storageOf(lj), runId, stage: 'build', shards: 2, defaultImage: 'x' }).spec?.parallelism, 2);
+  assert.equal(stageJob({ lakeJob: lakeJob(), storage: storageOf(lakeJob()), runId, stage: 'build', shards: 2, defaultImage: 'def:1' }).spec?.template.spec?.containers[0]!.image, 'def:1');
 });
 
 test('stage Job pods are restricted: non-root, read-only root, no capabilities, no token, creds by reference', () => {
   const lj = lakeJob();
-  const job = stageJob({ lakeJob: lj, runId: runOf(lj), stage: 'build', shards: 3, defaultImage: 'img' });
+  const job = stageJob({ lakeJob: lj, storage: storageOf(lj), runId: runOf(lj), stage: 'build', shards: 3, defaultImage: 'img' });
   const pod = job.spec!.template.spec!;
   const c = pod.containers[0]!;
   assert.equal(pod.automountServiceAccountToken, false);
@@ -127,18 +127,18 @@ test('stage Job passes resources, nodeSelector, tolerations and affinity through
     affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
   };
   const lj = lakeJob({ spec: { runner: runner as never } });
-  const pod = stageJob({ lakeJob: lj, runId: runOf(lj), stage: 'scan', shards: 1, defaultImage: 'img' }).spec!.template.spec!;
+  const pod = stageJob({ lakeJob: lj, storage: storageOf(lj), runId: runOf(lj), stage: 'scan', shards: 1, defaultImage: 'img' }).spec!.template.spec!;
   assert.deepEqual(pod.containers[0]!.resources, { limits: { memory: '2Gi', cpu: '2' }, requests: { cpu: '500m' } });
   assert.deepEqual(pod.nodeSelector, runner.nodeSelector);
   assert.deepEqual(pod.tolerations, runner.tolerations);
   assert.deepEqual(pod.affinity, runner.affinity);
-  const plain = stageJob({ lakeJob: lakeJob(), runId: runOf(lj), stage: 'scan', shards: 1, defaultImage: 'img' }).spec!.template.spec!;
+  const plain = stageJob({ lakeJob: lakeJob(), storage: storageOf(lakeJob()), runId: runOf(lj), stage: 'scan', shards: 1, defaultImage: 'img' }).spec!.template.spec!;
   assert.equal('nodeSelector' in plain || 'tolerations' in plain || 'affinity' in plain, false);
 });
 
 test('jobView reads typed-client Dates and raw watch JSON alike', () => {
   const lj = lakeJob();
-  const job = stageJob({ lakeJob: lj, runId: runOf(lj), stage: 'scan', shards: 6, defaultImage: 'img' });
+  const job = stageJob({ lakeJob: lj, storage: storageOf(lj), runId: runOf(lj), stage: 'scan', shards: 6, defaultImage: 'img' });
   job.metadata!.uid = 'j-uid';
   job.status = { active: 1, succeeded: 3, failed: 4, failedIndexes: '1,4-5', startTime: new Date('2026-03-01T10:00:00Z'), conditions: [{ type: 'FailureTarget', status: 'True', reason: 'FailedIndexes', message: 'm' }, { type: 'Failed', status: 'True', reason: 'FailedIndexes', message: 'Job has failed indexes' }] } as never;
   const v = jobView(job)!;

@@ -84,3 +84,22 @@ test('operator metrics count transitions from statuses, once', () => {
     assert.match(text, new RegExp(`# TYPE ${name} `));
   }
 });
+
+test('a fresh operator exports its counters at 0, so increase() sees the first failure after a restart', () => {
+  const text = new OperatorMetrics().registry.render();
+  for (const series of [
+    'sparkify_lake_runs_total{result="failed"} 0',
+    'sparkify_lake_runs_total{result="succeeded"} 0',
+    'sparkify_lake_reconcile_errors_total{kind="storage"} 0',
+    'sparkify_lake_reconciles_total{result="conflict"} 0',
+    'sparkify_lake_runs_started_total 0',
+    'sparkify_lake_shards_completed_total{stage="build"} 0',
+  ]) assert.ok(text.split('\n').includes(series), `${series} in:\n${text}`);
+  // Names follow the Prometheus conventions: counters end in _total, durations are _seconds histograms.
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const [, name, type] = m;
+    if (type === 'counter') assert.match(name!, /_total$/, name);
+    else assert.doesNotMatch(name!, /_total$/, name);
+    if (/duration/.test(name!)) assert.deepEqual([type, name!.endsWith('_seconds')], ['histogram', true], name);
+  }
+});

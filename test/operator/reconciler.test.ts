@@ -13,7 +13,7 @@ import type { LakeJobSpecInput, SparkifyLakeJob } from '../../operator/src/crd/t
 import { KubeApiError } from '../../operator/src/kube/rest.js';
 import { createLogger } from '../../operator/src/log.js';
 import { OperatorMetrics } from '../../operator/src/metrics/operatorMetrics.js';
-import { DEFAULT_DECIDE_CONFIG } from '../../operator/src/run/decide.js';
+import { DEFAULT_DECIDE_CONFIG, type DecideConfig } from '../../operator/src/run/decide.js';
 import { EngineRunActions } from '../../operator/src/s3/runActions.js';
 import { RunReader } from '../../operator/src/s3/runReader.js';
 import { StorageCache } from '../../operator/src/s3/storages.js';
@@ -41,7 +41,7 @@ interface World {
   storageFor: ReturnType<typeof localS3>;
   metrics: OperatorMetrics;
   /** A fresh operator process: new caches, same cluster and S3. */
-  operator(): Reconciler;
+  operator(config?: Partial<DecideConfig>): Reconciler;
 }
 
 function world(extraRoots: Record<string, string> = {}): World {
@@ -55,16 +55,16 @@ function world(extraRoots: Record<string, string> = {}): World {
     out,
     storageFor,
     metrics,
-    operator() {
+    operator(extra = {}) {
       const runs = new RunReader();
       const now = () => new Date();
-      const observer = new Observer({ cluster: sim, jobsOf: (ns, uid) => sim.jobsOf(ns, uid), runs, storages: new StorageCache((uri) => storageFor(uri)), now, secretTtlMs: 0 });
+      const observer = new Observer({ cluster: sim, jobsOf: (ns, uid) => sim.jobsOf(ns, uid), runs, storages: new StorageCache((uri) => storageFor(uri)), now, secretTtlMs: 0, storageDefaults: {} });
       return new Reconciler({
         cluster: sim,
         cached: (_ns, name) => sim.get(name),
         observer,
         actions: new EngineRunActions(runs, now),
-        config: { ...DEFAULT_DECIDE_CONFIG, defaultImage: 'runner:test', receiptGraceMs: 0 },
+        config: { ...DEFAULT_DECIDE_CONFIG, defaultImage: 'runner:test', receiptGraceMs: 0, ...extra },
         now,
         metrics,
         log: createLogger('error', true),
@@ -224,4 +224,42 @@ test('a missing Secret is an Invalid condition; creating it lets the run proceed
   w.sim.secrets.set('lake-s3', { AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' });
   await settle(w, rec, 'nightly', phase('Succeeded'));
   assert.ok(w.sim.events.some((e) => e.reason === 'Valid'));
+});
+
+test('a stage Job the API server refuses (422) is an Invalid condition with its message, retried at the Invalid pace; fixing the spec runs', async () => {
+  const w = world();
+  // What a real API server says about requests above limits (the CRD passes resources through).
+  w.sim.validateJob = (job) => {
+    const r = job.spec?.template.spec?.containers[0]?.resources;
+    if (r?.requests?.memory === '4Gi' && r.limits?.memory === '2Gi') {
+      return new KubeApiError(422, 'Invalid', `POST /apis/batch/v1/namespaces/ns/jobs: 422 Job.batch "${job.metadata?.name}" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "4Gi": must be less than or equal to memory limit of 2Gi`);
+    }
+    return undefined;
+  };
+  w.sim.createLakeJob('nightly', { ...spec(), runner: { resources: { requests: { memory: '4Gi' }, limits: { memory: '2Gi' } } } });
+  const rec = w.operator({ invalidRetryMs: 400 });
+  const invalid = (lj: SparkifyLakeJob | undefined) => lj?.status?.conditions?.find((c) => c.type === 'Invalid' && c.status === 'True');
+  const errors = await settle(w, rec, 'nightly', (lj) => invalid(lj)?.reason === 'JobRejected', { runJobs: false });
+  assert.deepEqual(errors, [], 'a refusal is reported, not thrown to the work queue');
+  const st = w.sim.get('nightly')!.status!;
+  assert.equal(st.phase, 'Scanning');
+  assert.match(invalid(w.sim.get('nightly'))!.message!, /rejected Job nightly-.*-scan: .*must be less than or equal to memory limit of 2Gi .*fix the field it names/);
+  assert.equal(st.conditions!.find((c) => c.type === 'Running')!.status, 'False');
+  assert.equal(w.sim.jobs.size, 0);
+  assert.ok(w.sim.events.some((e) => e.type === 'Warning' && e.reason === 'JobRejected'));
+  // Not retried before the Invalid pace: reconciles in between create nothing and write nothing.
+  const attempts = w.sim.calls.createJob;
+  const writes = w.sim.calls.statusWrites;
+  assert.ok((await rec.reconcile('ns/nightly'))! > 0, 'a timed look again');
+  assert.equal(w.sim.calls.createJob, attempts);
+  assert.equal(w.sim.calls.statusWrites, writes);
+  await new Promise((r) => setTimeout(r, 450));
+  await rec.reconcile('ns/nightly');
+  assert.equal(w.sim.calls.createJob, attempts + 1, 'retried once the pace allows');
+  assert.equal(invalid(w.sim.get('nightly'))?.reason, 'JobRejected', 'still refused, still reported');
+  // The person fixes the spec: a new run, no Invalid left, and it commits.
+  w.sim.updateSpec('nightly', { runner: { resources: { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } } } });
+  await settle(w, rec, 'nightly', phase('Succeeded'));
+  assert.equal(invalid(w.sim.get('nightly')), undefined);
+  assert.deepEqual(Object.fromEntries(w.sim.get('nightly')!.status!.tables!.map((t) => [t.name, t.rows])), { songs: 71, artists: 69, users: 97, time: 6813, songplays: 6820 });
 });

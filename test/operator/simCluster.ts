@@ -34,6 +34,8 @@ export class SimCluster implements ClusterApi {
   conflicts = 0;
   /** Shard indexes that fail permanently (exit 3) when their stage runs. */
   failIndexes: { stage: 'scan' | 'build'; index: number }[] = [];
+  /** Validation of a Job beyond what the CRD can check, as the API server does: an error refuses it. */
+  validateJob: (job: V1Job) => KubeApiError | undefined = () => undefined;
 
   constructor(private readonly storageFor: (uri: string) => Storage) {}
 
@@ -88,6 +90,8 @@ export class SimCluster implements ClusterApi {
 
   async createJob(job: V1Job): Promise<'created' | 'exists'> {
     this.calls.createJob++;
+    const refused = this.validateJob(job);
+    if (refused) throw refused;
     if (this.jobs.has(job.metadata!.name!)) return 'exists';
     this.calls.created++;
     this.jobs.set(job.metadata!.name!, { ...structuredClone(job), metadata: { ...job.metadata, uid: `job-${this.calls.created}` }, status: {} });

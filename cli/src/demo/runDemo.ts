@@ -151,7 +151,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         kubeconfig: cluster.kubeconfigPath,
         binDir,
         lakeJob,
-        operator: { namespace: DEMO_NAMESPACE, deployment: `${DEMO_RELEASE}-operator`, release: DEMO_RELEASE },
+        // The chart names the Lease like the Deployment (--lease-name=<release>-operator).
+        operator: { namespace: DEMO_NAMESPACE, deployment: `${DEMO_RELEASE}-operator`, release: DEMO_RELEASE, lease: `${DEMO_RELEASE}-operator` },
         s3: { endpoint: s3.endpoint, accessKeyId: s3.env.AWS_ACCESS_KEY_ID, secretAccessKey: s3.env.AWS_SECRET_ACCESS_KEY },
         stays: o.stay,
       }),

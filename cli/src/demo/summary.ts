@@ -11,7 +11,8 @@ export interface SummaryInput {
   kubeconfig: string;
   binDir: string;
   lakeJob: { name: string; namespace?: string };
-  operator: { namespace: string; deployment: string; release: string };
+  /** The chart's operator: its Lease names the replica that leads (the one whose logs say anything). */
+  operator: { namespace: string; deployment: string; release: string; lease: string };
   s3: { endpoint: string; accessKeyId: string; secretAccessKey: string };
   /** True when the cluster keeps running until Ctrl-C. */
   stays: boolean;
@@ -34,7 +35,8 @@ export function demoSummary(s: SummaryInput): string {
     `  export PATH="${s.binDir}:$PATH"        # the kubectl and helm this repo unpacked`,
     `  kubectl get slj${ns}                       # phase, shards, progress, rows, rejected`,
     `  kubectl describe slj ${s.lakeJob.name}${ns}              # conditions and events`,
-    `  kubectl -n ${s.operator.namespace} logs deploy/${s.operator.deployment}   # the operator's JSON logs`,
+    // Not `logs deploy/…`: that picks any replica, often the standby, whose log is nearly empty.
+    `  kubectl -n ${s.operator.namespace} logs $(kubectl -n ${s.operator.namespace} get lease ${s.operator.lease} -o jsonpath='{.spec.holderIdentity}')   # the leading operator's JSON logs`,
     `  helm -n ${s.operator.namespace} status ${s.operator.release}`,
     `  S3: AWS_ENDPOINT_URL=${s.s3.endpoint} AWS_ACCESS_KEY_ID=${s.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s.s3.secretAccessKey}`,
     ...(s.stays ? ['', 'Press Ctrl-C to stop the cluster (every pod and the S3 server stop with it).'] : []),

@@ -40,3 +40,51 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- fail "metrics.serviceMonitor.enabled needs metrics.service.enabled: the ServiceMonitor scrapes the metrics Service." -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The operator's rules on lake jobs, their Jobs, pods, Secrets and Events: granted cluster-wide by a
+ClusterRole, or, with watchNamespaces, by a Role in each watched namespace (rbac.yaml). Why each
+rule exists:
+  sparkifylakejobs            get/list/watch to follow lake jobs; patch only for metadata.finalizers
+                              (the operator never writes spec)
+  sparkifylakejobs/status     the status it recomputes on every reconcile
+  sparkifylakejobs/finalizers set ownerReferences with blockOwnerDeletion on the Jobs it creates
+  jobs                        the scan and build Indexed Jobs: create, follow, suspend (patch), stop (delete)
+  pods, pods/log              read only, to name a failed shard's pod and quote its last log lines
+  secrets                     get only (never list/watch): the S3 credentials a lake job names
+  events                      phase changes and failures, for kubectl describe
+*/}}
+{{- define "sparkify-lake.operatorRules" -}}
+- apiGroups: ["lake.sparkify.io"]
+  resources: ["sparkifylakejobs"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["lake.sparkify.io"]
+  resources: ["sparkifylakejobs/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["lake.sparkify.io"]
+  resources: ["sparkifylakejobs/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
+
+{{/* The labels of the RBAC objects and the ServiceAccount (no version: they rarely change). */}}
+{{- define "sparkify-lake.rbacLabels" -}}
+app.kubernetes.io/name: sparkify-lake
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}

@@ -8,6 +8,7 @@ import type { SparkifyLakeJob } from '../crd/types.js';
 import { specHash } from '../run/identity.js';
 import { RUNNER_CONTAINER, SECRET_KEYS } from '../run/jobs.js';
 import type { JobView, Observed, SecretObservation, ShardFailure, StuckPod } from '../run/observed.js';
+import { resolveStorage, type StorageDefaults } from '../run/storage.js';
 import { KubeApiError } from '../kube/rest.js';
 import type { ClusterApi } from '../kube/cluster.js';
 import type { RunReader } from '../s3/runReader.js';
@@ -21,6 +22,8 @@ export interface ObserverDeps {
   now(): Date;
   /** A Secret that was found is re-read at most this often (a missing one on every reconcile). */
   secretTtlMs: number;
+  /** The operator's S3 defaults, the same decide() resolves spec.storage over. */
+  storageDefaults: StorageDefaults;
 }
 
 export interface Observation {
@@ -52,13 +55,15 @@ export class Observer {
     const observed: Observed = { now, jobs };
     if (finished && !superseded && !deleting) return { observed };
 
-    const { observation: secret, data } = await this.secret(meta.namespace, spec.storage.credentialsSecret, now.getTime());
+    const storage = resolveStorage(spec.storage, this.d.storageDefaults);
+    if (!storage) return { observed }; // no Secret named anywhere: decide() reports what to set
+    const { observation: secret, data } = await this.secret(meta.namespace, storage.credentialsSecret, now.getTime());
     observed.secret = secret;
     if (!data) return { observed };
     const s3: S3Settings = {
-      ...(spec.storage.endpoint ? { endpoint: spec.storage.endpoint } : {}),
-      region: spec.storage.region,
-      forcePathStyle: spec.storage.forcePathStyle,
+      ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+      region: storage.region,
+      forcePathStyle: storage.forcePathStyle,
       credentials: { accessKeyId: data[SECRET_KEYS.accessKeyId]!, secretAccessKey: data[SECRET_KEYS.secretAccessKey]! },
     };
     if (st.runId) {

@@ -1,16 +1,18 @@
 // One reconcile of one lake job: observe → decide → act. The acting part is deliberately dumb: it
 // writes the decided status (only when it changed, conditional on resourceVersion), records the
 // events, and carries out the actions in order. It decides nothing, except how to report an error:
-// a permanent S3 problem becomes an Invalid condition; anything else propagates to the work queue,
-// which retries it with backoff.
+// a permanent refusal (S3: no bucket, access denied…; the API server refusing a stage Job with
+// 422/400/403) becomes an Invalid condition; anything else propagates to the work queue, which
+// retries it with backoff.
 import { StorageError, type Storage } from '../../../job-runner/src/index.js';
 import { defaultedSpec } from '../crd/crd.js';
 import { keyOf, splitKey, type LakeJobStatus, type SparkifyLakeJob } from '../crd/types.js';
 import type { ClusterApi } from '../kube/cluster.js';
-import { isNotFound } from '../kube/rest.js';
+import { isNotFound, KubeApiError } from '../kube/rest.js';
 import type { Logger } from '../log.js';
 import type { OperatorMetrics } from '../metrics/operatorMetrics.js';
-import { decide, FINALIZER, invalidFromStorage, statusChanged, STORAGE_INVALID_REASONS, type Action, type DecideConfig, type Decision, type EventSpec } from '../run/decide.js';
+import { decide, FINALIZER, invalidFromAction, statusChanged, type Action, type ActionInvalidReason, type DecideConfig, type Decision, type EventSpec } from '../run/decide.js';
+import { jobRefusal } from '../run/validity.js';
 import type { RunActions } from '../s3/runActions.js';
 import type { Observer } from './observe.js';
 
@@ -26,7 +28,16 @@ export interface ReconcilerDeps {
   log: Logger;
 }
 
-type StorageReason = (typeof STORAGE_INVALID_REASONS)[number];
+/** An action refused for good: the reconcile reports it as Invalid instead of retrying at once. */
+class ActionRefused extends Error {
+  constructor(
+    readonly reason: ActionInvalidReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActionRefused';
+  }
+}
 
 export class Reconciler {
   /**
@@ -54,12 +65,13 @@ export class Reconciler {
       await this.apply(lakeJob, decision, log, s3 ? this.d.observer.storageFor(s3) : undefined);
       return decision.requeueAfterMs;
     } catch (err) {
-      const reason = storageReason(err);
+      const reason = err instanceof ActionRefused ? err.reason : storageReason(err);
       if (!reason) throw err;
-      // A permanent S3 problem (no bucket, credentials refused, unreachable endpoint, no input):
-      // report it on the resource and look again later, instead of hammering S3 with retries.
-      const invalid = invalidFromStorage(this.current(namespace, name) ?? lakeJob, this.d.now(), reason, (err as Error).message, this.d.config);
-      log.warn('S3 problem reported as Invalid', { reason, error: (err as Error).message });
+      // A permanent refusal (no bucket, credentials refused, unreachable endpoint, no input; a Job
+      // the API server will not take): report it on the resource and look again later, instead of
+      // hammering S3 or the API server with retries.
+      const invalid = invalidFromAction(this.current(namespace, name) ?? lakeJob, this.d.now(), reason, (err as Error).message, this.d.config);
+      log.warn('refusal reported as Invalid', { reason, error: (err as Error).message });
       await this.apply(this.current(namespace, name) ?? lakeJob, invalid, log, undefined);
       return invalid.requeueAfterMs;
     }
@@ -115,7 +127,16 @@ export class Reconciler {
         await this.d.actions.planBuild(out(output), a.runId);
         return lakeJob;
       case 'createJob': {
-        const result = await this.d.cluster.createJob(a.job);
+        let result: 'created' | 'exists';
+        try {
+          result = await this.d.cluster.createJob(a.job);
+        } catch (err) {
+          if (err instanceof KubeApiError && (err.code === 422 || err.code === 400 || err.code === 403)) {
+            const r = jobRefusal(err.code, a.job.metadata?.name ?? '', err.message);
+            throw new ActionRefused(r.reason, r.message);
+          }
+          throw err;
+        }
         log.info(`Job ${a.job.metadata?.name} ${result === 'created' ? 'created' : 'already exists'}`, { shards: a.job.spec?.completions });
         return lakeJob;
       }
@@ -181,7 +202,7 @@ export class Reconciler {
   }
 }
 
-function storageReason(err: unknown): StorageReason | null {
+function storageReason(err: unknown): ActionInvalidReason | null {
   if (!(err instanceof StorageError)) return null;
   switch (err.kind) {
     case 'no-bucket':

@@ -29,7 +29,7 @@ const quantityMap = {
 export const specSchema = {
   type: 'object',
   description: 'What to build: the raw inputs, the lake to write, and how to run the stages.',
-  required: ['source', 'output', 'storage'],
+  required: ['source', 'output'],
   properties: {
     source: {
       type: 'object',
@@ -43,13 +43,12 @@ export const specSchema = {
     output: { type: 'string', pattern: S3_URI, maxLength: 1024, description: 'Root of the lake: the five tables and _lake/ (manifests, runs) live under it.' },
     storage: {
       type: 'object',
-      description: 'How to reach S3. The credentials come from a Secret in the same namespace.',
-      required: ['credentialsSecret'],
+      description: "How to reach S3. Each field left out takes the operator's default (the chart's s3 values), then the built-in one; the credentials come from a Secret in the same namespace.",
       properties: {
-        endpoint: { type: 'string', pattern: '^https?://[^\\s/]+(/.*)?$', maxLength: 1024, description: 'S3 endpoint URL for S3-compatible stores (MinIO, Ceph); empty means AWS.' },
-        region: { type: 'string', default: 'us-east-1', minLength: 1, maxLength: 64, description: 'S3 region.' },
-        forcePathStyle: { type: 'boolean', default: false, description: 'Address buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint> (MinIO and most S3-compatible stores need it).' },
-        credentialsSecret: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253, description: 'Name of a Secret in the same namespace with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.' },
+        endpoint: { type: 'string', pattern: '^https?://[^\\s/]+(/.*)?$', maxLength: 1024, description: "S3 endpoint URL for S3-compatible stores (MinIO, Ceph); default: the operator's --s3-endpoint, else AWS." },
+        region: { type: 'string', minLength: 1, maxLength: 64, description: "S3 region; default: the operator's --s3-region, else us-east-1." },
+        forcePathStyle: { type: 'boolean', description: "Address buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint> (MinIO and most S3-compatible stores need it); default: the operator's --s3-force-path-style, else false." },
+        credentialsSecret: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253, description: "Name of a Secret in the same namespace with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; default: the operator's --s3-credentials-secret. Without either the lake job is Invalid." },
       },
     },
     sharding: {

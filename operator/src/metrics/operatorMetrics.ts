@@ -27,6 +27,18 @@ export class OperatorMetrics {
   readonly leader = this.registry.register(new Gauge('sparkify_lake_leader', 'Whether this replica holds the leader lease (1) or stands by (0).'));
   readonly informerErrors = this.registry.register(new Counter('sparkify_lake_informer_restarts_total', 'Informer restarts after watch or list errors, by resource.'));
 
+  constructor() {
+    // Every label value known in advance is exported from the start (see Counter.zero).
+    this.reconciles.zero({ result: 'ok' }, { result: 'error' }, { result: 'conflict' });
+    this.reconcileErrors.zero({ kind: 'kubernetes' }, { kind: 'storage' }, { kind: 'other' });
+    this.runs.zero({ result: 'succeeded' }, { result: 'failed' });
+    this.runsStarted.zero({});
+    this.shards.zero({ stage: 'scan' }, { stage: 'build' });
+    this.recordsRead.zero({});
+    this.recordsRejected.zero({});
+    this.informerErrors.zero({ resource: 'sparkifylakejobs' }, { resource: 'jobs' });
+  }
+
   /** Counts what a status write changed: a finished stage or run, newly landed shards. */
   observeTransition(prev: LakeJobStatus | undefined, next: LakeJobStatus): void {
     const p = prev ?? {};

@@ -56,6 +56,16 @@ export class Counter extends Family {
     return this.values.get(labelKey(labels)) ?? 0;
   }
 
+  /**
+   * Exposes these series at 0 before anything happened: Prometheus's increase() and rate() cannot
+   * see the first event of a series that did not exist yet, so an alert on the first failed run
+   * after a restart would never fire.
+   */
+  zero(...labelSets: Labels[]): this {
+    for (const labels of labelSets) if (!this.values.has(labelKey(labels))) this.values.set(labelKey(labels), 0);
+    return this;
+  }
+
   render(): string {
     let out = this.header();
     for (const [k, v] of this.values) out += `${this.name}${k ? `{${k}}` : ''} ${fmt(v)}\n`;

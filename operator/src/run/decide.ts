@@ -19,23 +19,31 @@
 //                                         v                                          │
 //                             Failed (CleaningUp) ──▶ Failed (terminal) ─────────────┘
 //
-// Invalid (bad spec, missing Secret, unreachable bucket) is a condition, not a phase: no Job is
-// created while it holds, and it is re-checked every `invalidRetryMs`.
+// Invalid (bad spec, no or a missing Secret, unreachable bucket, a Job the API server refuses) is a
+// condition, not a phase: no Job is created while it holds, and it is re-checked every
+// `invalidRetryMs` (a spec problem only on the next spec change).
 import type { V1Job } from '@kubernetes/client-node';
-import { lakeLayout, parseQuantity, type Stage } from '../../../job-runner/src/index.js';
+import { lakeLayout, type Stage } from '../../../job-runner/src/index.js';
 import { defaultedSpec } from '../crd/crd.js';
 import type { Condition, LakeJobSpec, LakeJobStatus, Phase, SparkifyLakeJob } from '../crd/types.js';
 import { missingReceiptsMessage, shardFailureMessage } from './failure.js';
 import { runIdFor, specHash } from './identity.js';
-import { stageJob, SECRET_KEYS } from './jobs.js';
+import { eventsBetween, STUCK_MARK, type EventSpec } from './events.js';
+import { stageJob } from './jobs.js';
 import type { JobView, Observed, RunObservation } from './observed.js';
 import { conditionsFor, runProgress, sameJson, type Verdicts } from './status.js';
+import { resolveStorage, type ResolvedStorage, type StorageDefaults } from './storage.js';
+import { secretProblem, storageNotConfigured, validateSpec, type Invalidity } from './validity.js';
+
+export type { EventSpec } from './events.js';
 
 export const FINALIZER = 'lake.sparkify.io/cleanup';
 
 export interface DecideConfig {
   /** Runner image when the spec names none. */
   defaultImage: string;
+  /** S3 settings for the fields a lake job's spec.storage leaves out (see storage.ts). */
+  storageDefaults: StorageDefaults;
   /** Receipts land in S3 without any Kubernetes event: look again this often while a stage runs. */
   pollIntervalMs: number;
   /** How often a missing Secret, a bad bucket or an unreachable endpoint is checked again. */
@@ -47,17 +55,12 @@ export interface DecideConfig {
 }
 
 export const DEFAULT_DECIDE_CONFIG: Omit<DecideConfig, 'defaultImage'> = {
+  storageDefaults: {},
   pollIntervalMs: 1500,
   invalidRetryMs: 30_000,
   receiptGraceMs: 30_000,
   stopPollMs: 1000,
 };
-
-export interface EventSpec {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
 
 /** A status (and its events) to write once an action has succeeded. */
 export interface Then {
@@ -85,8 +88,15 @@ export interface Decision {
   requeueAfterMs?: number;
 }
 
-/** Condition reasons of Invalid that come from S3 (set by the planning action, see invalidFromStorage). */
+/** Condition reasons of Invalid that come from S3 (set by the planning action, see invalidFromAction). */
 export const STORAGE_INVALID_REASONS = ['BucketNotFound', 'AccessDenied', 'StorageUnreachable', 'InputNotFound', 'InvalidStorage'] as const;
+/**
+ * Condition reasons of Invalid set when the API server refuses a stage Job for good: 422/400 (a
+ * runner setting the CRD cannot check, e.g. requests above limits or a malformed affinity) or 403
+ * (RBAC, a quota or an admission policy). Retrying at the work queue's pace would hide it.
+ */
+export const JOB_INVALID_REASONS = ['JobRejected', 'JobForbidden'] as const;
+export type ActionInvalidReason = (typeof STORAGE_INVALID_REASONS)[number] | (typeof JOB_INVALID_REASONS)[number];
 
 export function decide(lakeJob: SparkifyLakeJob, observed: Observed, cfg: DecideConfig): Decision {
   const ctx = context(lakeJob, observed, cfg);
@@ -107,6 +117,8 @@ interface Ctx {
   gen: number;
   now: Date;
   hash: string;
+  /** spec.storage over the operator's defaults; null when no credentials Secret is named anywhere. */
+  storage: ResolvedStorage | null;
 }
 
 function context(lakeJob: SparkifyLakeJob, obs: Observed, cfg: DecideConfig): Ctx {
@@ -119,6 +131,7 @@ function context(lakeJob: SparkifyLakeJob, obs: Observed, cfg: DecideConfig): Ct
     gen: lakeJob.metadata.generation,
     now: obs.now,
     hash: specHash(defaultedSpec(lakeJob.spec)),
+    storage: resolveStorage(lakeJob.spec.storage, cfg.storageDefaults),
   };
 }
 
@@ -142,7 +155,7 @@ function decideDeletion(ctx: Ctx): Decision {
     // Deletion must not hang on S3: without credentials (the Secret deleted first, as `kubectl
     // delete -f dir/` often does) the staging data is left behind, and the event says where.
     if (obs.secret?.state === 'found') actions.push({ type: 'discard', runId: prev.runId, output: prev.output ?? ctx.spec.output });
-    else events.push({ type: 'Warning', reason: 'DiscardSkipped', message: `cannot read Secret "${ctx.spec.storage.credentialsSecret}": the staging data of run ${prev.runId} under ${prev.output ?? ctx.spec.output}_lake/runs/${prev.runId}/ was left in place` });
+    else events.push({ type: 'Warning', reason: 'DiscardSkipped', message: `${ctx.storage ? `cannot read Secret "${ctx.storage.credentialsSecret}"` : 'no S3 credentials are configured'}: the staging data of run ${prev.runId} under ${prev.output ?? ctx.spec.output}_lake/runs/${prev.runId}/ was left in place` });
   }
   actions.push({ type: 'removeFinalizer' });
   return { events, actions };
@@ -184,7 +197,7 @@ function decideSupersede(ctx: Ctx, oldRunId: string): Decision {
 function decideStart(ctx: Ctx): Decision {
   const { spec, prev, now } = ctx;
   const base: LakeJobStatus = { lastSuccessfulRunId: prev.lastSuccessfulRunId };
-  const invalid = validateSpec(spec) ?? secretProblem(ctx);
+  const invalid = validateSpec(spec) ?? accessProblem(ctx);
   if (invalid) {
     return finish(ctx, { ...base, phase: 'Pending' }, { phase: 'Pending', suspended: spec.suspend, invalid, failed: null }, invalid.retry ? ctx.cfg.invalidRetryMs : undefined);
   }
@@ -215,7 +228,7 @@ function decideRun(ctx: Ctx, runId: string): Decision {
   const progress = runProgress(run, obs.jobs, prev.phase ?? 'Planning');
   const status = (phase: Phase): LakeJobStatus => ({ ...keep, phase, ...runProgress(run, obs.jobs, phase) });
 
-  const secret = secretProblem(ctx);
+  const secret = accessProblem(ctx);
   if (secret || !run) {
     // Without credentials the run cannot be observed: keep what the last status said about it.
     const invalid = secret ?? { reason: 'StorageUnreachable', message: 'the run could not be read from S3', retry: true };
@@ -238,27 +251,38 @@ function decideRun(ctx: Ctx, runId: string): Decision {
   const resume: Action[] = jobsOfRun.filter((j) => j.suspended && !finished(j) && !j.deleting).map((j) => ({ type: 'suspendJob', name: j.name, suspend: false }));
 
   const verdicts = (phase: Phase, activity: string): Verdicts => ({ phase, suspended: false, invalid: null, failed: null, activity });
-  const job = (stage: Stage, shards: number): V1Job => stageJob({ lakeJob: { ...ctx.lakeJob, spec }, runId, stage, shards, defaultImage: cfg.defaultImage });
+  // A run is observed only with a resolved storage and its Secret (accessProblem is null here).
+  const storage = ctx.storage!;
+  const job = (stage: Stage, shards: number): V1Job => stageJob({ lakeJob: { ...ctx.lakeJob, spec }, storage, runId, stage, shards, defaultImage: cfg.defaultImage });
 
   // Planning: the scan plan and its task files.
   if (!run.scanPlan) {
     // An S3 problem found by an earlier attempt stays reported (no flapping) until an attempt succeeds.
-    const carried = carriedStorageInvalid(ctx);
+    const carried = carriedInvalid(ctx, STORAGE_INVALID_REASONS);
     if (carried && carried.retryInMs > 0) return withStrays(finish(ctx, status('Planning'), { ...verdicts('Planning', ''), invalid: carried.invalid }, carried.retryInMs), strays);
     const planning = finish(ctx, status('Planning'), { ...verdicts('Planning', 'listing the inputs and planning the scan'), invalid: carried?.invalid ?? null }, 0);
     return withStrays(withActions(planning, [{ type: 'planScan', runId }]), strays);
   }
 
+  // A stage runs: create its Job if missing (unless the API server refused it and the retry is not
+  // due), follow its receipts, give S3 a grace period once the Job says it is complete.
+  const runStage = (stage: Stage, phase: Phase, total: number, landed: number): Decision => {
+    const existing = jobsOfRun.find((j) => j.stage === stage);
+    const activity = `${stage}: ${landed}/${total} shards done${stuckNote(run)}`;
+    if (existing) {
+      const d = finish(ctx, status(phase), verdicts(phase, activity), cfg.pollIntervalMs);
+      if (existing.complete) d.requeueAfterMs = Math.min(cfg.pollIntervalMs, graceLeft(ctx, existing));
+      return withStrays(withActions(d, resume), strays);
+    }
+    // A refusal stays reported (no flapping) until a creation succeeds, like an S3 problem above.
+    const carried = carriedInvalid(ctx, JOB_INVALID_REASONS);
+    if (carried && carried.retryInMs > 0) return withStrays(finish(ctx, status(phase), { ...verdicts(phase, activity), invalid: carried.invalid }, carried.retryInMs), strays);
+    const d = finish(ctx, status(phase), { ...verdicts(phase, activity), invalid: carried?.invalid ?? null }, cfg.pollIntervalMs);
+    return withStrays(withActions(d, [{ type: 'createJob', job: job(stage, total) }, ...resume]), strays);
+  };
+
   // Scanning.
-  const scanJob = jobsOfRun.find((j) => j.stage === 'scan');
-  const scanTotal = run.scanPlan.shards;
-  if (run.scanReceipts.size < scanTotal) {
-    const activity = `scan: ${run.scanReceipts.size}/${scanTotal} shards done${stuckNote(run)}`;
-    const d = finish(ctx, status('Scanning'), verdicts('Scanning', activity), cfg.pollIntervalMs);
-    if (!scanJob) d.actions.push({ type: 'createJob', job: job('scan', scanTotal) });
-    else if (scanJob.complete) d.requeueAfterMs = Math.min(cfg.pollIntervalMs, graceLeft(ctx, scanJob));
-    return withStrays(withActions(d, resume), strays);
-  }
+  if (run.scanReceipts.size < run.scanPlan.shards) return runStage('scan', 'Scanning', run.scanPlan.shards, run.scanReceipts.size);
   if (!run.quality) return withStrays(finish(ctx, status('Scanning'), verdicts('Scanning', 'checking data quality'), cfg.pollIntervalMs), strays);
 
   // Planning the build from the scan receipts.
@@ -267,15 +291,7 @@ function decideRun(ctx: Ctx, runId: string): Decision {
   }
 
   // Building.
-  const buildJob = jobsOfRun.find((j) => j.stage === 'build');
-  const buildTotal = run.buildPlan.shards;
-  if (run.buildReceipts.size < buildTotal) {
-    const activity = `build: ${run.buildReceipts.size}/${buildTotal} shards done${stuckNote(run)}`;
-    const d = finish(ctx, status('Building'), verdicts('Building', activity), cfg.pollIntervalMs);
-    if (!buildJob) d.actions.push({ type: 'createJob', job: job('build', buildTotal) });
-    else if (buildJob.complete) d.requeueAfterMs = Math.min(cfg.pollIntervalMs, graceLeft(ctx, buildJob));
-    return withStrays(withActions(d, resume), strays);
-  }
+  if (run.buildReceipts.size < run.buildPlan.shards) return runStage('build', 'Building', run.buildPlan.shards, run.buildReceipts.size);
 
   // Committing: commitRun is idempotent, so a commit interrupted by a crash is simply run again.
   const committing = finish(ctx, status('Committing'), verdicts('Committing', 'writing the manifest and the commit pointer'), 0);
@@ -325,9 +341,6 @@ function detectFailure(ctx: Ctx, run: RunObservation, jobsOfRun: JobView[]): { r
   return null;
 }
 
-/** Marks a Running message about pods that cannot start (eventsBetween turns it into a Warning). */
-export const STUCK_MARK = 'cannot start';
-
 function stuckNote(run: RunObservation): string {
   const stuck = run.stuckPods ?? [];
   if (!stuck.length) return '';
@@ -344,55 +357,29 @@ function finished(j: JobView): boolean {
   return j.complete || j.failure !== null;
 }
 
-// ── Validation that the schema cannot express ──────────────────────────────────────────────────
-export function validateSpec(spec: LakeJobSpec): { reason: string; message: string; retry?: boolean } | null {
-  let target: number;
-  try {
-    target = parseQuantity(spec.sharding.targetShardBytes, 'spec.sharding.targetShardBytes');
-  } catch (err) {
-    return { reason: 'InvalidSpec', message: (err as Error).message };
-  }
-  if (target < 1024) return { reason: 'InvalidSpec', message: `spec.sharding.targetShardBytes ${JSON.stringify(spec.sharding.targetShardBytes)} is below 1Ki: shards that small cost more in pod start-up than they save` };
-  const out = withSlash(spec.output);
-  for (const [field, uri] of [['spec.source.songs', spec.source.songs], ['spec.source.logs', spec.source.logs]] as const) {
-    const src = withSlash(uri);
-    if (out.startsWith(src) || src.startsWith(out)) {
-      return { reason: 'OutputOverlapsInput', message: `spec.output ${spec.output} and ${field} ${uri} overlap: the lake would be read back as input by the next run; write it under a separate prefix` };
-    }
-  }
-  return null;
+/** S3 credentials named nowhere, or a Secret that cannot be used. */
+function accessProblem(ctx: Ctx): Invalidity | null {
+  if (!ctx.storage) return storageNotConfigured(ctx.lakeJob.metadata.namespace);
+  return secretProblem(ctx.obs.secret, ctx.storage, ctx.lakeJob.metadata.namespace);
 }
 
-function withSlash(uri: string): string {
-  return uri.endsWith('/') ? uri : `${uri}/`;
-}
-
-function secretProblem(ctx: Ctx): { reason: string; message: string; retry: true } | null {
-  const s = ctx.obs.secret;
-  const name = ctx.spec.storage.credentialsSecret;
-  const ns = ctx.lakeJob.metadata.namespace;
-  const keys = `${SECRET_KEYS.accessKeyId} and ${SECRET_KEYS.secretAccessKey}`;
-  if (!s || s.state === 'found') return null;
-  if (s.state === 'missing') return { reason: 'SecretNotFound', message: `Secret "${name}" (spec.storage.credentialsSecret) not found in namespace "${ns}": create it with the keys ${keys}`, retry: true };
-  if (s.state === 'incomplete') return { reason: 'SecretKeyMissing', message: `Secret "${name}" in namespace "${ns}" lacks ${s.missingKeys.join(' and ')}: it must hold ${keys}`, retry: true };
-  return { reason: 'SecretForbidden', message: `cannot read Secret "${name}" in namespace "${ns}": ${s.message}`, retry: true };
-}
-
-/** An S3 problem found while planning stays reported until it is retried after invalidRetryMs. */
-function carriedStorageInvalid(ctx: Ctx): { invalid: { reason: string; message: string }; retryInMs: number } | null {
+/** A refusal met by an action (S3 while planning, the API server creating a Job) stays reported until it is retried after invalidRetryMs. */
+function carriedInvalid(ctx: Ctx, reasons: readonly string[]): { invalid: { reason: string; message: string }; retryInMs: number } | null {
   const c = ctx.prev.conditions?.find((x) => x.type === 'Invalid' && x.status === 'True');
-  if (!c || !(STORAGE_INVALID_REASONS as readonly string[]).includes(c.reason ?? '')) return null;
+  if (!c || !reasons.includes(c.reason ?? '')) return null;
   // The condition keeps its lastTransitionTime while it stays True, so retries are paced by the
-  // last transition; a retry that fails again re-arms it through invalidFromStorage below.
+  // last transition; a retry that fails again re-arms it through invalidFromAction below.
   const retryInMs = Date.parse(c.lastTransitionTime) + ctx.cfg.invalidRetryMs - ctx.now.getTime();
   return { invalid: { reason: c.reason ?? 'InvalidStorage', message: c.message ?? '' }, retryInMs };
 }
 
 /**
- * The status after planning met a permanent S3 problem (no bucket, credentials refused, endpoint
- * unreachable, no input): an Invalid condition with the engine's actionable message, no Job.
+ * The status after an action met a permanent refusal: S3 while planning (no bucket, credentials
+ * refused, endpoint unreachable, no input) or the API server creating a stage Job (422, 403). An
+ * Invalid condition with the actionable message, the phase kept, looked at again after
+ * invalidRetryMs.
  */
-export function invalidFromStorage(lakeJob: SparkifyLakeJob, now: Date, reason: (typeof STORAGE_INVALID_REASONS)[number], message: string, cfg: DecideConfig): Decision {
+export function invalidFromAction(lakeJob: SparkifyLakeJob, now: Date, reason: ActionInvalidReason, message: string, cfg: DecideConfig): Decision {
   const ctx = context(lakeJob, { now, jobs: [] }, cfg);
   const prev = ctx.prev;
   // Re-arm the retry timer: drop the old transition time so it restarts now.
@@ -427,45 +414,6 @@ function verdictsOf(prev: LakeJobStatus): Verdicts {
 
 function runningReason(conditions: readonly Condition[] | undefined): string | undefined {
   return conditions?.find((c) => c.type === 'Running')?.reason;
-}
-
-/** Events for what changed between two statuses: every phase change, failure and invalidity. */
-export function eventsBetween(prev: LakeJobStatus, next: LakeJobStatus): EventSpec[] {
-  const events: EventSpec[] = [];
-  const cond = (s: LakeJobStatus, t: string) => s.conditions?.find((c) => c.type === t && c.status === 'True');
-  if (prev.phase !== next.phase && next.phase) {
-    const failed = cond(next, 'Failed');
-    if (next.phase === 'Failed' && failed) events.push({ type: 'Warning', reason: failed.reason ?? 'Failed', message: `run ${next.runId} failed: ${failed.message ?? ''}` });
-    else if (next.phase === 'Succeeded') events.push({ type: 'Normal', reason: 'Succeeded', message: cond(next, 'Succeeded')?.message ?? `run ${next.runId} committed` });
-    else events.push({ type: 'Normal', reason: next.phase, message: phaseMessage(next) });
-  }
-  const inv = cond(next, 'Invalid');
-  const wasInv = cond(prev, 'Invalid');
-  if (inv && (!wasInv || wasInv.reason !== inv.reason || wasInv.message !== inv.message)) events.push({ type: 'Warning', reason: inv.reason ?? 'Invalid', message: inv.message ?? '' });
-  if (!inv && wasInv) events.push({ type: 'Normal', reason: 'Valid', message: `resolved: ${wasInv.message ?? ''}` });
-  const running = next.conditions?.find((c) => c.type === 'Running' && c.status === 'True');
-  const wasStuck = prev.conditions?.find((c) => c.type === 'Running')?.message?.includes(STUCK_MARK) ?? false;
-  if (running?.message?.includes(STUCK_MARK) && !wasStuck) events.push({ type: 'Warning', reason: 'PodsCannotStart', message: running.message.slice(running.message.indexOf('; ') + 2) });
-  const sus = Boolean(cond(next, 'Suspended'));
-  const wasSus = Boolean(cond(prev, 'Suspended'));
-  if (sus !== wasSus) events.push({ type: 'Normal', reason: sus ? 'Suspended' : 'Resumed', message: sus ? 'spec.suspend is true: shard pods are stopped' : 'spec.suspend is false: the run continues' });
-  return events;
-}
-
-function phaseMessage(s: LakeJobStatus): string {
-  const run = s.runId ? `run ${s.runId}` : 'no run';
-  switch (s.phase) {
-    case 'Planning':
-      return `${run}: listing the inputs and planning the scan`;
-    case 'Scanning':
-      return s.plan ? `${run}: scanning ${s.plan.inputObjects} objects (${s.plan.inputBytes} bytes) in ${s.plan.shards} shards, skew ${s.plan.skew}` : `${run}: scanning`;
-    case 'Building':
-      return `${run}: scan done (${s.records?.read ?? 0} records read, ${s.records?.rejected ?? 0} rejected); building the tables`;
-    case 'Committing':
-      return `${run}: all partitions landed (${s.rows ?? 0} rows); committing`;
-    default:
-      return `${run}: ${s.phase}`;
-  }
 }
 
 function withActions(d: Decision, actions: Action[]): Decision {

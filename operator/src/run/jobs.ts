@@ -7,6 +7,7 @@ import { API_VERSION, KIND } from '../crd/schema.js';
 import type { SparkifyLakeJob } from '../crd/types.js';
 import { jobName, labelValue } from './identity.js';
 import type { JobView } from './observed.js';
+import type { ResolvedStorage } from './storage.js';
 
 export const MANAGED_BY = 'sparkify-lake-operator';
 export const LABEL = {
@@ -35,6 +36,8 @@ export const SECRET_KEYS = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 
 
 export interface StageJobInput {
   lakeJob: SparkifyLakeJob;
+  /** spec.storage over the operator's defaults (storage.ts): what the runner pods connect with. */
+  storage: ResolvedStorage;
   runId: string;
   stage: Stage;
   shards: number;
@@ -42,7 +45,7 @@ export interface StageJobInput {
   defaultImage: string;
 }
 
-export function stageJob({ lakeJob, runId, stage, shards, defaultImage }: StageJobInput): V1Job {
+export function stageJob({ lakeJob, storage, runId, stage, shards, defaultImage }: StageJobInput): V1Job {
   const { metadata: meta, spec } = lakeJob;
   const labels = {
     [LABEL.name]: 'sparkify-lake',
@@ -54,12 +57,12 @@ export function stageJob({ lakeJob, runId, stage, shards, defaultImage }: StageJ
     [LABEL.stage]: stage,
   };
   const env: V1EnvVar[] = [
-    { name: 'AWS_REGION', value: spec.storage.region },
-    ...(spec.storage.endpoint ? [{ name: 'AWS_ENDPOINT_URL', value: spec.storage.endpoint }] : []),
-    { name: 'SPARKIFY_S3_FORCE_PATH_STYLE', value: String(spec.storage.forcePathStyle) },
+    { name: 'AWS_REGION', value: storage.region },
+    ...(storage.endpoint ? [{ name: 'AWS_ENDPOINT_URL', value: storage.endpoint }] : []),
+    { name: 'SPARKIFY_S3_FORCE_PATH_STYLE', value: String(storage.forcePathStyle) },
     // Credentials only by reference: they never appear in the Job, its events or its logs.
-    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: spec.storage.credentialsSecret, key: SECRET_KEYS.accessKeyId } } },
-    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: spec.storage.credentialsSecret, key: SECRET_KEYS.secretAccessKey } } },
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: storage.credentialsSecret, key: SECRET_KEYS.accessKeyId } } },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: storage.credentialsSecret, key: SECRET_KEYS.secretAccessKey } } },
   ];
   const runner = spec.runner;
   return {
