@@ -267,6 +267,10 @@ export class Objects {
   }
 
   private validate(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): FieldError[] {
+    // Built-in kinds are Go structs in the apiserver: a JSON null decodes to the zero value and is not
+    // stored (kubectl rollout undo sends `creationTimestamp: null` in a template, charts render
+    // `nodeSelector:` as null). Custom resources keep nulls for their schema (nullable) to judge.
+    dropNulls(rt.crd ? obj.metadata : obj);
     const unknown = pruneObjectMeta(obj.metadata);
     if (rt.crd?.schema) {
       unknown.push(...prune(obj, rt.crd.schema));
@@ -309,6 +313,19 @@ export class Objects {
 function stripTypeMeta(o: KObject): KObject {
   const { apiVersion: _a, kind: _k, ...rest } = o;
   return rest as KObject;
+}
+
+/** Removes null-valued object fields, recursively (array elements are kept, their fields cleaned). */
+export function dropNulls(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v) dropNulls(x);
+    return;
+  }
+  if (!isObject(v)) return;
+  for (const [k, x] of Object.entries(v)) {
+    if (x === null) delete v[k];
+    else dropNulls(x);
+  }
 }
 
 /** Unknown metadata fields are dropped (ObjectMeta is a typed struct everywhere). */

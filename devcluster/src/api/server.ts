@@ -256,6 +256,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
   serverAddress = `${hostInUrl}:${port}`;
   const httpsUrl = `https://${hostInUrl}:${port}`;
+  for (const o of apiServerService(host, port)) {
+    const [group, version] = o.apiVersion!.includes('/') ? o.apiVersion!.split('/') : ['', o.apiVersion!];
+    objects.create(registry.resources(group!, version!).find((r) => r.kind === o.kind)!, o.metadata.namespace, o);
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -292,6 +296,38 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       return stopping;
     },
   };
+}
+
+/**
+ * `default/kubernetes`, the Service every cluster has for its API server (first address of the
+ * service range), with Endpoints and an EndpointSlice naming the real listener: `kubectl get svc`
+ * and clients that look the API up by Service see what they see on a real cluster.
+ */
+function apiServerService(host: string, port: number): KObject[] {
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  const address = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels },
+      spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+      addressType: address.includes(':') ? 'IPv6' : 'IPv4',
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+    },
+  ];
 }
 
 /** A random bearer token (for admin identities of tests and `devcluster up`). */

@@ -85,7 +85,7 @@ export async function prepareLaunch(ctx: LaunchContext, pod: Pod, paths: PodPath
   if ('error' in env) return { reason: 'CreateContainerConfigError', message: env.error };
   const argv = containerArgv(found.entry, image, c, env.env);
   if ('error' in argv) return { reason: 'CreateContainerConfigError', message: argv.error };
-  const problems = linkMounts(paths, c.volumeMounts ?? []);
+  const problems = await linkMounts(paths, c.volumeMounts ?? []);
   if (problems.length) return { reason: 'CreateContainerConfigError', message: `invalid volume mount paths: ${problems.join(', ')}` };
   let cwd = found.entry.cwd ?? process.cwd();
   if (c.workingDir && existsSync(hostPath(paths, c.workingDir))) cwd = hostPath(paths, c.workingDir);

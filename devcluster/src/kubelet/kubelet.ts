@@ -1,10 +1,10 @@
 // The dev cluster's single node: it registers a Node, watches pods, binds unscheduled ones to itself
 // (there is no scheduler) and runs each in a PodWorker. Container logs go where the API server reads
-// them for pods/log (containerLog.ts). It also offers pod faults for reliability tests.
+// them for pods/log (processRunner.ts). It also offers pod faults for reliability tests.
 import { arch, cpus, release, totalmem } from 'node:os';
-import { isAlreadyExists, type ApiClient } from '../client/apiClient.js';
+import { isAlreadyExists, isNotFound, type ApiClient } from '../client/apiClient.js';
 import type { InformerFactory } from '../client/informerFactory.js';
-import { NODES, PODS } from '../client/resources.js';
+import { NODES, PODS, type Resource } from '../client/resources.js';
 import type { KubeObject, Pod } from '../client/types.js';
 import { eventRecorder, type EventRecorder } from '../controllers/events.js';
 import { nowIso } from '../controllers/podState.js';
@@ -32,12 +32,21 @@ export interface KubeletOptions {
 
 export const DEFAULT_NODE_NAME = 'devcluster';
 
+const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
+/** The kubelet's node lease: renewed every 10 s, valid 40 s (upstream's defaults). */
+const LEASE_NAMESPACE = 'kube-node-lease';
+const LEASE_DURATION_SECONDS = 40;
+const LEASE_RENEW_MS = 10_000;
+
 export class Kubelet {
   readonly nodeName: string;
   private readonly workers = new Map<string, PodWorker>();
   private readonly ctx: WorkerContext;
   private readonly events: EventRecorder;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private leaseRenewal: ReturnType<typeof setInterval> | undefined;
+  /** When the node's conditions last changed (they never do here): kept across heartbeats. */
+  private conditionsSince = '';
   private stopping = false;
   readonly faults: PodFaults;
 
@@ -68,6 +77,9 @@ export class Kubelet {
     await this.registerNode();
     this.heartbeat = setInterval(() => void this.postNodeStatus().catch((e: Error) => this.ctx.log(`kubelet: node status: ${e.message}`)), 30_000);
     this.heartbeat.unref();
+    await this.renewLease().catch((e: Error) => this.ctx.log(`kubelet: node lease: ${e.message}`));
+    this.leaseRenewal = setInterval(() => void this.renewLease().catch((e: Error) => this.ctx.log(`kubelet: node lease: ${e.message}`)), LEASE_RENEW_MS);
+    this.leaseRenewal.unref();
     const pods = this.opts.informers.informer<Pod>(PODS);
     pods.on({ add: (p) => this.observe(p), update: (_o, p) => this.observe(p), delete: (p) => void this.forget(p) });
     await pods.start();
@@ -78,6 +90,7 @@ export class Kubelet {
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.leaseRenewal) clearInterval(this.leaseRenewal);
     await Promise.all([...this.workers.values()].map((w) => w.shutdown(graceMs)));
     await this.events.flush();
   }
@@ -105,7 +118,7 @@ export class Kubelet {
     if (!w) return;
     this.workers.delete(p.metadata.uid!);
     await w.removed();
-    removeSandbox(w.paths);
+    await removeSandbox(w.paths);
   }
 
   private nodeObject(): KubeObject {
@@ -122,9 +135,10 @@ export class Kubelet {
 
   private nodeStatus(): Record<string, unknown> {
     const now = nowIso(this.ctx.now());
+    this.conditionsSince ||= now;
     const mem = `${Math.floor(totalmem() / 1024)}Ki`;
     const resources = { cpu: String(cpus().length), memory: mem, pods: '110', 'ephemeral-storage': '100Gi' };
-    const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+    const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: this.conditionsSince });
     return {
       capacity: resources,
       allocatable: resources,
@@ -160,6 +174,23 @@ export class Kubelet {
       if (!isAlreadyExists(e)) throw e;
     }
     await this.postNodeStatus();
+  }
+
+  /**
+   * Node heartbeats as upstream's kubelet sends them: a Lease in kube-node-lease named after the node
+   * (`kubectl describe node` shows it; node-lifecycle tooling reads renewTime).
+   */
+  private async renewLease(): Promise<void> {
+    const now = this.ctx.now().toISOString().replace('Z', '000Z');
+    const spec = { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
+    try {
+      await this.opts.client.patch(LEASES, LEASE_NAMESPACE, this.nodeName, { spec }, 'merge');
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      const node = await this.opts.client.get(NODES, undefined, this.nodeName);
+      const ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: node.metadata.uid! }];
+      await this.opts.client.create(LEASES, LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.nodeName, namespace: LEASE_NAMESPACE, ownerReferences }, spec: { ...spec, acquireTime: now } });
+    }
   }
 
   private async postNodeStatus(): Promise<void> {

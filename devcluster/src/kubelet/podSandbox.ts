@@ -6,11 +6,15 @@
 //       <volumeMount.mountPath>  ──symlink──▶ ../volumes/<volume>
 //     volumes/<name>/                         emptyDir (0777), or a Secret/ConfigMap's keys as files
 //     home/  tmp/                             HOME and TMPDIR
-//   <dataDir>/logs/<namespace>_<name>_<uid>/<container>/<restartCount>.log   (kubectl logs; see containerLog.ts)
+//   <dataDir>/logs/<namespace>_<name>_<uid>/<container>/<restartCount>.log   (kubectl logs; see processRunner.ts)
 //
 // An in-cluster client reads its service account with client-node's
 // `KubeConfig.loadFromCluster(process.env.DEVCLUSTER_ROOT)`.
-import { chownSync, chmodSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+//
+// File work is asynchronous (libuv's thread pool): the API server shares this event loop, and a
+// burst of pod starts doing a dozen synchronous mkdir/write/chown each stalled its answers.
+import { existsSync, statSync } from 'node:fs';
+import { chmod, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ConfigMap, Pod, Secret, Volume } from '../client/types.js';
@@ -40,52 +44,53 @@ export function logRoot(dataDir: string): string {
 /** Container path → host path under the pod's root. */
 export const hostPath = (paths: PodPaths, containerPath: string): string => join(paths.root, containerPath);
 
-function own(path: string, owner: { uid: number; gid: number } | undefined): void {
-  if (owner && (owner.uid !== 0 || owner.gid !== 0)) chownSync(path, owner.uid, owner.gid);
+async function own(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  if (owner && (owner.uid !== 0 || owner.gid !== 0)) await chown(path, owner.uid, owner.gid);
 }
 
-export function createSandbox(paths: PodPaths, owner: { uid: number; gid: number } | undefined): void {
-  for (const d of [paths.dir, paths.root, paths.volumes, paths.logs]) mkdirSync(d, { recursive: true });
-  for (const d of [paths.home, paths.tmp]) {
-    mkdirSync(d, { recursive: true });
-    own(d, owner);
-  }
+export async function createSandbox(paths: PodPaths, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  await Promise.all([paths.root, paths.volumes, paths.logs].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([paths.home, paths.tmp].map(async (d) => {
+    await mkdir(d, { recursive: true });
+    await own(d, owner);
+  }));
 }
 
-export function removeSandbox(paths: PodPaths): void {
-  rmSync(paths.dir, { recursive: true, force: true });
-  rmSync(paths.logs, { recursive: true, force: true });
+export async function removeSandbox(paths: PodPaths): Promise<void> {
+  await Promise.all([paths.dir, paths.logs].map((d) => rm(d, { recursive: true, force: true })));
 }
 
-export function writeServiceAccount(paths: PodPaths, files: { token: string; caPem?: string; namespace: string }): string {
+export async function writeServiceAccount(paths: PodPaths, files: { token: string; caPem?: string; namespace: string }): Promise<string> {
   const dir = hostPath(paths, SERVICE_ACCOUNT_PATH);
-  mkdirSync(dir, { recursive: true });
+  await mkdir(dir, { recursive: true });
   // Written then renamed into place would be atomic; a token refresh overwrites one small file.
-  writeFileSync(join(dir, 'token'), files.token, { mode: 0o644 });
-  writeFileSync(join(dir, 'namespace'), files.namespace, { mode: 0o644 });
-  if (files.caPem) writeFileSync(join(dir, 'ca.crt'), files.caPem, { mode: 0o644 });
+  await Promise.all([
+    writeFile(join(dir, 'token'), files.token, { mode: 0o644 }),
+    writeFile(join(dir, 'namespace'), files.namespace, { mode: 0o644 }),
+    files.caPem ? writeFile(join(dir, 'ca.crt'), files.caPem, { mode: 0o644 }) : undefined,
+  ]);
   return dir;
 }
 
 export type VolumeResult = { ok: true } | { error: string };
 
 /** Materialises the pod's volumes: emptyDir folders, Secret/ConfigMap keys as files. */
-export function prepareVolumes(pod: Pod, paths: PodPaths, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }, owner: { uid: number; gid: number } | undefined): VolumeResult {
+export async function prepareVolumes(pod: Pod, paths: PodPaths, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }, owner: { uid: number; gid: number } | undefined): Promise<VolumeResult> {
   for (const v of pod.spec.volumes ?? []) {
     const dir = join(paths.volumes, v.name);
-    const result = materialise(v, dir, lookup);
+    const result = await materialise(v, dir, lookup);
     if ('error' in result) return result;
     if (v.emptyDir) {
-      chmodSync(dir, 0o777);
-      own(dir, owner);
+      await chmod(dir, 0o777);
+      await own(dir, owner);
     }
   }
   return { ok: true };
 }
 
-function materialise(v: Volume, dir: string, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }): VolumeResult {
+async function materialise(v: Volume, dir: string, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }): Promise<VolumeResult> {
   if (v.emptyDir) {
-    mkdirSync(dir, { recursive: true });
+    await mkdir(dir, { recursive: true });
     return { ok: true };
   }
   let files: Record<string, Buffer> | undefined;
@@ -110,26 +115,26 @@ function materialise(v: Volume, dir: string, lookup: { secret(name: string): Sec
     // Other volume types (hostPath, PVCs, projected, …) are not emulated: an empty folder stands in.
     return mkdirOk(dir);
   }
-  mkdirSync(dir, { recursive: true });
+  await mkdir(dir, { recursive: true });
   const wanted = items ?? Object.keys(files).map((k) => ({ key: k, path: k }));
   for (const it of wanted) {
     const content = files[it.key];
     if (content === undefined) continue;
     const target = join(dir, it.path);
     if (relative(dir, target).startsWith('..')) continue;
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, content, { mode: 0o644 });
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content, { mode: 0o644 });
   }
   return { ok: true };
 }
 
-function mkdirOk(dir: string): VolumeResult {
-  mkdirSync(dir, { recursive: true });
+async function mkdirOk(dir: string): Promise<VolumeResult> {
+  await mkdir(dir, { recursive: true });
   return { ok: true };
 }
 
 /** Links each of the container's volumeMounts into the pod root; returns mounts that could not be linked. */
-export function linkMounts(paths: PodPaths, mounts: { name: string; mountPath: string; subPath?: string }[]): string[] {
+export async function linkMounts(paths: PodPaths, mounts: { name: string; mountPath: string; subPath?: string }[]): Promise<string[]> {
   const problems: string[] = [];
   for (const m of mounts) {
     const link = hostPath(paths, m.mountPath);
@@ -138,10 +143,10 @@ export function linkMounts(paths: PodPaths, mounts: { name: string; mountPath: s
       continue;
     }
     const target = join(paths.volumes, m.name, m.subPath ?? '');
-    if (m.subPath) mkdirSync(target, { recursive: true });
+    if (m.subPath) await mkdir(target, { recursive: true });
     if (existsSync(link)) continue;
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(target, link);
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(target, link);
   }
   return problems;
 }

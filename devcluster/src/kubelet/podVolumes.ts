@@ -39,7 +39,7 @@ export class PodVolumes {
       if (v.secret) secrets.set(v.secret.secretName, await this.client.tryGet<Secret>(SECRETS, ns, v.secret.secretName));
       if (v.configMap) configMaps.set(v.configMap.name, await this.client.tryGet<ConfigMap>(CONFIGMAPS, ns, v.configMap.name));
     }
-    const r = prepareVolumes(pod, paths, { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) }, owner);
+    const r = await prepareVolumes(pod, paths, { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) }, owner);
     return 'error' in r ? r.error : undefined;
   }
 
@@ -57,7 +57,7 @@ export class PodVolumes {
     });
     const token = res.status?.token;
     if (!token) throw new Error('the TokenRequest answer carried no token');
-    writeServiceAccount(paths, { token, caPem: this.caPem, namespace: ns });
+    await writeServiceAccount(paths, { token, caPem: this.caPem, namespace: ns });
     const expires = Date.parse(res.status?.expirationTimestamp ?? '');
     const lifetime = Number.isFinite(expires) ? expires - this.now().getTime() : 3607_000;
     if (this.tokenTimer) clearTimeout(this.tokenTimer);

@@ -8,7 +8,7 @@
 //
 // Every step that waits on the cluster (a missing Secret, ServiceAccount or image entry) is
 // reported in the container's waiting state with the kubelet's reason and retried.
-import { mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../client/apiClient.js';
 import { PODS } from '../client/resources.js';
@@ -191,7 +191,7 @@ export class PodWorker {
   /** Folders, host ports, the service-account token and volumes; retried until ready or stopped. */
   private async prepareSandbox(): Promise<boolean> {
     const owner = this.ctx.enforceUsers ? podOwner(this.ctx.images, this.pod) : undefined;
-    createSandbox(this.paths, owner);
+    await createSandbox(this.paths, owner);
     for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
       for (const p of c.ports ?? []) {
         if (!this.ports.has(p.containerPort)) this.ports.set(p.containerPort, (p as { hostPort?: number }).hostPort ?? (await freePort()));
@@ -233,16 +233,22 @@ export class PodWorker {
       const launch = prepared.launch;
       for (const w of prepared.warnings) this.ctx.events.event(this.pod, 'Warning', 'InvalidEnvironmentVariableNames', w);
       const logDir = join(this.paths.logs, c.name);
-      mkdirSync(logDir, { recursive: true });
+      await mkdir(logDir, { recursive: true });
+      // Stopped while the folder was being made: starting now would outlive the stop.
+      if (this.stopSignal.signal.aborted) break;
       const startedAt = nowIso(this.ctx.now());
       const proc = startProcess({ ...launch, logPath: join(logDir, `${st.restartCount}.log`) });
       this.procs.set(c.name, proc);
+      // Running only once the process exists (a command that cannot start goes straight to StartError).
+      const running = await proc.started;
       st.containerID = `devcluster://${this.pod.metadata.uid}/${c.name}/${st.restartCount}`;
-      st.state = { running: { startedAt } };
-      st.started = !c.startupProbe;
-      st.ready = init ? false : !c.readinessProbe && st.started;
-      this.markDirty();
-      this.ctx.events.event(this.pod, 'Normal', 'Started', `Started container ${c.name}`);
+      if (running) {
+        st.state = { running: { startedAt } };
+        st.started = !c.startupProbe;
+        st.ready = init ? false : !c.readinessProbe && st.started;
+        this.markDirty();
+        this.ctx.events.event(this.pod, 'Normal', 'Started', `Started container ${c.name}`);
+      }
       const probing = init
         ? undefined
         : startProbing({

@@ -1,9 +1,13 @@
 // A container as a local process: spawned in its own process group (so everything it starts can be
-// signalled together), as the requested uid/gid, stdout/stderr into its CRI log file. Exit codes
-// follow container runtimes: a process killed by signal N exits 128+N.
+// signalled together), as the requested uid/gid, with stdout and stderr both writing straight into its
+// log file — one O_APPEND file, so they interleave exactly as written and no output passes through the
+// dev cluster's event loop. The file is where the API server serves `pods/log` from (the contract of
+// devcluster/src/api/podLogs.ts): `<logRoot>/<namespace>_<pod>_<pod uid>/<container>/<restartCount>.log`,
+// the newest run being the current one, the one before it what `kubectl logs --previous` reads.
+// Exit codes follow container runtimes: a process killed by signal N exits 128+N.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
-import { openLogWriter, type ContainerLogWriter } from './containerLog.js';
 
 export interface ProcessSpec {
   argv: string[];
@@ -23,6 +27,8 @@ export interface ProcessExit {
 
 export interface ContainerProcess {
   pid: number | undefined;
+  /** Whether the process runs (false: it could not be started, and `exited` tells why). */
+  started: Promise<boolean>;
   exited: Promise<ProcessExit>;
   signal(sig: NodeJS.Signals): void;
 }
@@ -32,55 +38,42 @@ export function signalNumber(sig: string): number {
 }
 
 export function startProcess(spec: ProcessSpec): ContainerProcess {
-  const log: ContainerLogWriter = openLogWriter(spec.logPath);
   let child: ChildProcess;
+  let fd: number | undefined;
   try {
-    child = spawn(spec.argv[0]!, spec.argv.slice(1), {
-      cwd: spec.cwd,
-      env: spec.env,
-      uid: spec.uid,
-      gid: spec.gid,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    fd = openSync(spec.logPath, 'a');
+    child = spawn(spec.argv[0]!, spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, uid: spec.uid, gid: spec.gid, detached: true, stdio: ['ignore', fd, fd] });
   } catch (e) {
-    const message = (e as Error).message;
-    return { pid: undefined, exited: log.close().then(() => ({ exitCode: 128, startError: message })), signal: () => undefined };
+    const failed = Promise.resolve({ exitCode: 128, startError: describeSpawnError(spec.argv[0]!, e as NodeJS.ErrnoException) });
+    return { pid: undefined, started: Promise.resolve(false), exited: failed, signal: () => undefined };
+  } finally {
+    // The child holds its own copy of the descriptor.
+    if (fd !== undefined) closeSync(fd);
   }
-  child.stdout!.on('data', (c: Buffer) => log.write(c));
-  child.stderr!.on('data', (c: Buffer) => log.write(c));
   const exited = new Promise<ProcessExit>((resolve) => {
-    let spawnError: Error | undefined;
-    child.once('error', (e) => {
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.once('error', (e: NodeJS.ErrnoException) => {
       spawnError = e;
-      // 'close' may not follow a failed spawn.
-      if (child.pid === undefined) void log.close().then(() => resolve({ exitCode: 128, startError: describeSpawnError(spec.argv[0]!, e) }));
+      // No 'exit' follows a spawn that failed.
+      if (child.pid === undefined) resolve({ exitCode: 128, startError: describeSpawnError(spec.argv[0]!, e) });
     });
     child.once('exit', (code, sig) => {
       if (spawnError && child.pid === undefined) return;
       // When a container's main process ends, the container ends: whatever it left behind in its
-      // process group is killed, which also lets its output pipes close.
+      // process group is killed.
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // nothing left
       }
-      const result: ProcessExit = spawnError ? { exitCode: 128, startError: describeSpawnError(spec.argv[0]!, spawnError) } : sig ? { exitCode: 128 + signalNumber(sig), signal: sig } : { exitCode: code ?? 0 };
-      const flushed = new Promise<void>((r) => {
-        if (child.stdout!.readableEnded && child.stderr!.readableEnded) return r();
-        const t = setTimeout(r, 2000);
-        child.once('close', () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-      void flushed.then(() => log.close()).then(() => resolve(result));
+      resolve(spawnError ? { exitCode: 128, startError: describeSpawnError(spec.argv[0]!, spawnError) } : sig ? { exitCode: 128 + signalNumber(sig), signal: sig } : { exitCode: code ?? 0 });
     });
   });
   return {
     get pid() {
       return child.pid;
     },
+    started: Promise.resolve(child.pid !== undefined),
     exited,
     signal(sig) {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -98,9 +91,8 @@ export function startProcess(spec: ProcessSpec): ContainerProcess {
   };
 }
 
-function describeSpawnError(cmd: string, e: Error): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH: unknown`;
-  if (code === 'EACCES') return `failed to create containerd task: exec: "${cmd}": permission denied: unknown`;
+function describeSpawnError(cmd: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT') return `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH: unknown`;
+  if (e.code === 'EACCES') return `failed to create containerd task: exec: "${cmd}": permission denied: unknown`;
   return `failed to start container process: ${e.message}`;
 }

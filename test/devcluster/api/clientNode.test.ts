@@ -103,25 +103,25 @@ describe('devcluster API server with @kubernetes/client-node', () => {
     try {
       const put = (name: string, v: string) => core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name }, data: { v } } });
       await put('a', '1');
-      await eventually(() => seen.get('a') === '1', 5000, 'add of a');
+      await eventually(() => seen.get('a') === '1', 20_000, 'add of a');
       const listsBefore = lists;
 
       assert.ok(c.api.faults.dropWatches({ resource: 'configmaps' }) >= 1);
       await put('b', '1');
-      await eventually(() => seen.get('b') === '1', 5000, 'add of b after a dropped watch');
+      await eventually(() => seen.get('b') === '1', 20_000, 'add of b after a dropped watch');
       assert.equal(lists, listsBefore, 'a dropped watch resumes from its resourceVersion without re-listing');
 
       c.api.compactWatchHistory();
       c.api.faults.dropWatches({ resource: 'configmaps' });
       await put('c', '1');
-      await eventually(() => seen.get('c') === '1', 5000, 'add of c after 410');
+      await eventually(() => seen.get('c') === '1', 20_000, 'add of c after 410');
       assert.ok(lists > listsBefore, 'a 410 Gone makes the informer re-list');
 
       const undo = c.api.faults.failRequests({ status: 500, verbs: ['watch'], resource: 'configmaps', count: 2 });
       c.api.faults.dropWatches({ resource: 'configmaps' });
       await put('d', '1');
       await core.deleteNamespacedConfigMap({ name: 'a', namespace: 'inf' });
-      await eventually(() => seen.get('d') === '1' && !seen.has('a'), 8000, 'add of d and delete of a after failed watches');
+      await eventually(() => seen.get('d') === '1' && !seen.has('a'), 20_000, 'add of d and delete of a after failed watches');
       assert.ok(restarts >= 1, 'the harness restarted the informer');
       undo();
     } finally {

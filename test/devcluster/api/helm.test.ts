@@ -114,7 +114,7 @@ describe('devcluster API server with helm', () => {
       'rolebinding.rbac.authorization.k8s.io/tpl-rb created',
     ])
       assert.ok(out.includes(line), `${line} in:\n${out}`);
-    await c.k(['wait', '--for=condition=Established', 'crd/widgets.example.test', '--timeout=10s']);
+    await c.k(['wait', '--for=condition=Established', 'crd/widgets.example.test', '--timeout=60s']);
     const again = await c.k(['apply', '-n', 'default', '-f', '-'], { input: rendered });
     assert.match(again, /widget.example.test\/tpl-widget created/);
     assert.match(again, /deployment.apps\/tpl-web unchanged/);

@@ -19,7 +19,7 @@ describe('devcluster API server with kubectl', () => {
 
   test('kubectl apply of a CRD, then wait --for=condition=Established', async () => {
     assert.match(await c.k(['apply', '-f', '-'], { input: stringify(widgetCrd) }), /customresourcedefinition.apiextensions.k8s.io\/widgets.example.test created/);
-    assert.match(await c.k(['wait', '--for=condition=Established', 'crd/widgets.example.test', '--timeout=10s']), /condition met/);
+    assert.match(await c.k(['wait', '--for=condition=Established', 'crd/widgets.example.test', '--timeout=60s']), /condition met/);
     const crd = JSON.parse(await c.k(['get', 'crd', 'widgets.example.test', '-o', 'json']));
     assert.deepEqual(
       crd.status.conditions.map((x: { type: string; status: string }) => `${x.type}=${x.status}`),
@@ -118,12 +118,12 @@ describe('devcluster API server with kubectl', () => {
     const alpha = JSON.parse(await c.k(['get', 'widget', 'alpha', '-o', 'json']));
     assert.equal(alpha.status.observedGeneration, gen);
     assert.equal(alpha.spec.size, 4);
-    assert.match(await c.k(['wait', '--for=condition=Ready', 'widget/alpha', '--timeout=5s']), /condition met/);
+    assert.match(await c.k(['wait', '--for=condition=Ready', 'widget/alpha', '--timeout=30s']), /condition met/);
     // A new spec makes the Ready condition stale: wait must not be satisfied by it.
     await c.k(['patch', 'widget', 'alpha', '--type=merge', '-p', '{"spec":{"size":6}}']);
     const stale = await c.kubectl(['wait', '--for=condition=Ready', 'widget/alpha', '--timeout=1s']);
     assert.notEqual(stale.code, 0, 'a condition of an older generation does not count');
-    const waiting = c.kubectl(['wait', '--for=condition=Ready', 'widget/alpha', '--timeout=10s']);
+    const waiting = c.kubectl(['wait', '--for=condition=Ready', 'widget/alpha', '--timeout=60s'], { timeoutMs: 90_000 });
     await new Promise((r) => setTimeout(r, 300));
     await c.k(['patch', 'widget', 'alpha', '--subresource=status', '--type=merge', '-p', ready(gen + 1)]);
     const done = await waiting;
@@ -133,8 +133,8 @@ describe('devcluster API server with kubectl', () => {
   test('kubectl delete waits on finalizers', async () => {
     await c.k(['apply', '-f', '-'], { input: widget('held', { size: 1 }) });
     await c.k(['patch', 'widget', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":["example.test/cleanup"]}}']);
-    const deleting = c.kubectl(['delete', 'widget', 'held', '--timeout=15s']);
-    await eventually(async () => (await c.k(['get', 'widget', 'held', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).trim() !== '', 5000, 'deletionTimestamp');
+    const deleting = c.kubectl(['delete', 'widget', 'held', '--timeout=60s'], { timeoutMs: 90_000 });
+    await eventually(async () => (await c.k(['get', 'widget', 'held', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).trim() !== '', 20_000, 'deletionTimestamp');
     let settled = false;
     void deleting.then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 300));

@@ -46,7 +46,7 @@ describe('devcluster API server semantics', () => {
     c = await startTestCluster({ watchHistory: 50, bookmarkIntervalMs: 200, podLogRoot: logRoot });
     const r = await c.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: widgetCrd });
     assert.equal(r.code, 201, r.text);
-    await eventually(async () => (await c.request('GET', '/apis/example.test/v1/namespaces/default/widgets')).code === 200, 5000, 'widgets served');
+    await eventually(async () => (await c.request('GET', '/apis/example.test/v1/namespaces/default/widgets')).code === 200, 20_000, 'widgets served');
   });
   after(async () => {
     await c.stop();
@@ -103,10 +103,13 @@ describe('devcluster API server semantics', () => {
     assert.deepEqual(resumed.events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w1', 'ADDED w2']);
 
     // Selector transitions: relabelling w2 into the selection is ADDED, out of it DELETED.
-    const sel = openWatch(c, '/api/v1/namespaces/default/configmaps?watch=true&labelSelector=tier%3Da&allowWatchBookmarks=true&timeoutSeconds=2');
-    await eventually(() => sel.events.length >= 1, 3000, 'initial event');
+    const sel = openWatch(c, '/api/v1/namespaces/default/configmaps?watch=true&labelSelector=tier%3Da&allowWatchBookmarks=true&timeoutSeconds=60');
+    await eventually(() => sel.events.length >= 1, 20_000, 'initial event');
     await c.request('PATCH', '/api/v1/namespaces/default/configmaps/w2', { body: { metadata: { labels: { tier: 'a' } } }, contentType: 'application/merge-patch+json' });
     await c.request('PATCH', '/api/v1/namespaces/default/configmaps/w1', { body: { metadata: { labels: { tier: 'c' } } }, contentType: 'application/merge-patch+json' });
+    // Waits for what must come (the stream's end is not a deadline a loaded machine always meets).
+    await eventually(() => sel.events.some((e) => e.type === 'DELETED') && sel.events.some((e) => e.type === 'BOOKMARK'), 20_000, 'the DELETED event and a bookmark');
+    sel.close();
     await sel.ended;
     const seen = sel.events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.object.metadata.name}`);
     assert.deepEqual(seen, ['ADDED w1', 'ADDED w2', 'DELETED w1']);
@@ -178,14 +181,14 @@ describe('devcluster API server semantics', () => {
     await c.request('POST', '/api/v1/namespaces/doomed/configmaps', { body: { metadata: { name: 'free' } } });
     const del = await c.request('DELETE', '/api/v1/namespaces/doomed');
     assert.equal(del.json().status.phase, 'Terminating');
-    await eventually(async () => (await c.request('GET', '/api/v1/namespaces/doomed/configmaps/free')).code === 404, 3000, 'content removed');
+    await eventually(async () => (await c.request('GET', '/api/v1/namespaces/doomed/configmaps/free')).code === 404, 20_000, 'content removed');
     const refused = await c.request('POST', '/api/v1/namespaces/doomed/configmaps', { body: { metadata: { name: 'late' } } });
     assert.equal(refused.code, 403);
     assert.equal(refused.json().message, 'unable to create new content in namespace doomed because it is being terminated');
     const nsNow = (await c.request('GET', '/api/v1/namespaces/doomed')).json();
     assert.equal(nsNow.status.phase, 'Terminating', 'a finalizer holds the namespace');
     await c.request('PATCH', '/apis/example.test/v1/namespaces/doomed/widgets/held', { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
-    await eventually(async () => (await c.request('GET', '/api/v1/namespaces/doomed')).code === 404, 3000, 'namespace removed');
+    await eventually(async () => (await c.request('GET', '/api/v1/namespaces/doomed')).code === 404, 20_000, 'namespace removed');
     const sys = await c.request('DELETE', '/api/v1/namespaces/kube-system');
     assert.equal(sys.code, 403);
     assert.equal(sys.json().message, 'namespaces "kube-system" is forbidden: this namespace may not be deleted');
@@ -218,6 +221,15 @@ describe('devcluster API server semantics', () => {
     const badDep = await c.request('POST', '/apis/apps/v1/namespaces/default/deployments', { body: { ...dep, metadata: { name: 'bad' }, spec: { ...dep.spec, selector: { matchLabels: { a: 'z' } } } } });
     assert.equal(badDep.code, 422);
     assert.equal(badDep.json().message, 'Deployment.apps "bad" is invalid: spec.template.metadata.labels: Invalid value: map[string]interface {}{"a":"b"}: `selector` does not match template `labels`');
+
+    // Built-in kinds decode into Go structs upstream: a null is the zero value and is not stored.
+    const nulls = { ...dep, metadata: { name: 'nulls', labels: null }, spec: { ...dep.spec, paused: null, template: { metadata: { labels: { a: 'b' }, creationTimestamp: null }, spec: { nodeSelector: null, containers: [{ name: 'c', image: 'x', env: null }] } } } };
+    const stored = (await c.request('POST', '/apis/apps/v1/namespaces/default/deployments', { body: nulls })).json();
+    assert.deepEqual([stored.metadata.labels, stored.spec.paused, stored.spec.template.metadata, stored.spec.template.spec.nodeSelector, stored.spec.template.spec.containers[0].env], [undefined, undefined, { labels: { a: 'b' } }, undefined, undefined]);
+    stored.spec.template.metadata.creationTimestamp = null;
+    const resent = await c.request('PUT', '/apis/apps/v1/namespaces/default/deployments/nulls', { body: stored });
+    assert.equal(resent.json().metadata.generation, 1, 'a template differing only by nulls is the same template');
+    assert.equal(resent.json().metadata.resourceVersion, stored.metadata.resourceVersion, 'a no-op update');
 
     const table = (await c.request('GET', '/api/v1/namespaces/default/configmaps?labelSelector=tier', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' })).json();
     assert.equal(table.kind, 'Table');
@@ -287,7 +299,7 @@ describe('devcluster API server semantics', () => {
       },
     };
     assert.equal((await c.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).code, 201);
-    await eventually(async () => (await c.request('GET', '/apis/example.test/v1beta1/things')).code === 200, 3000, 'v1beta1 served');
+    await eventually(async () => (await c.request('GET', '/apis/example.test/v1beta1/things')).code === 200, 20_000, 'v1beta1 served');
     assert.equal((await c.request('POST', '/apis/example.test/v1beta1/things', { body: { apiVersion: 'example.test/v1beta1', kind: 'Thing', metadata: { name: 't1' }, spec: { a: 'x' } } })).code, 201);
     const v1 = (await c.request('GET', '/apis/example.test/v1/things/t1')).json();
     assert.equal(v1.apiVersion, 'example.test/v1');
@@ -302,7 +314,7 @@ describe('devcluster API server semantics', () => {
     await c.request('POST', '/apis/example.test/v1/namespaces/default/widgets', { body: { apiVersion: 'example.test/v1', kind: 'Widget', metadata: { name: 'last' }, spec: { size: 1 } } });
     const del = await c.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.test');
     assert.equal(del.code, 200);
-    await eventually(async () => (await c.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.test')).code === 404, 3000, 'CRD removed');
+    await eventually(async () => (await c.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.test')).code === 404, 20_000, 'CRD removed');
     const gone = await c.request('GET', '/apis/example.test/v1/namespaces/default/widgets');
     assert.equal(gone.code, 404);
     assert.equal(gone.json().message, 'the server could not find the requested resource');

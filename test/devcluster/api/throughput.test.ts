@@ -1,5 +1,6 @@
 // Throughput of the API server for the load the product puts on it (many pods and their status
-// writes, dozens of informers): create/get/list rates over HTTPS with keep-alive, and watch fan-out.
+// writes, dozens of informers): create/get/list rates over HTTPS with keep-alive, watch fan-out, and an
+// operator's status churn (custom resources written at a steady rate, followed by several watchers).
 // Client and server share one Node process here, so the numbers are lower bounds; they are printed
 // as test diagnostics and recorded in docs/devcluster.md. The asserted floors only catch collapses.
 import assert from 'node:assert/strict';
@@ -99,10 +100,81 @@ describe('devcluster API server throughput', () => {
       `watch fan-out: ${watchers} watchers x ${writes} creates in ${fanoutSeconds.toFixed(2)} s = ${delivered.toFixed(0)} events/s delivered`,
     ];
     for (const l of lines) t.diagnostic(l);
-    assert.ok(creates > 100, lines[0]);
-    assert.ok(gets > 200, lines[1]);
+    // Floors a tenth of the slowest rates seen at load 22 (docs/devcluster.md): only a collapse fails.
+    assert.ok(creates > 20, lines[0]);
+    assert.ok(gets > 40, lines[1]);
     assert.ok(lists > 2, lines[3]);
-    assert.ok(statuses > 100, lines[2]);
-    assert.ok(delivered > 2000, lines[5]);
+    assert.ok(statuses > 30, lines[2]);
+    assert.ok(delivered > 300, lines[5]);
+  });
+
+  test('status churn: 200 custom resources written at 200/s reach every watcher, complete, in order, promptly', async (t) => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gauges.churn.test' },
+      spec: {
+        group: 'churn.test',
+        scope: 'Namespaced',
+        names: { kind: 'Gauge', plural: 'gauges' },
+        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', properties: { status: { type: 'object', properties: { seq: { type: 'integer' }, sentAt: { type: 'integer' } } } } } } }],
+      },
+    };
+    assert.equal((await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).code, 201);
+    const base = '/apis/churn.test/v1/namespaces/load/gauges';
+    for (let i = 0; (await call('GET', base)).code !== 200; i++) {
+      assert.ok(i < 400, 'gauges served');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const n = 200;
+    for (let i = 0; i < n; i++) assert.equal((await call('POST', base, { apiVersion: 'churn.test/v1', kind: 'Gauge', metadata: { name: `g-${i}` } })).code, 201);
+    const rv = JSON.parse((await call('GET', base)).text).metadata.resourceVersion;
+
+    const watchers = 3;
+    const writes = 600;
+    const seen = Array.from({ length: watchers }, () => ({ count: 0, outOfOrder: 0, last: new Map<string, number>(), latencies: [] as number[] }));
+    const reqs = Array.from({ length: watchers }, (_, w) => {
+      const req = https.request(`${c.api.url}${base}?watch=true&resourceVersion=${rv}`, { ca: c.api.caPem, headers: { Authorization: `Bearer ${c.adminToken}` } }, (res) => {
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          const now = Date.now();
+          buf += d.toString('utf8');
+          let nl;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string }; status?: { seq: number; sentAt: number } } };
+            buf = buf.slice(nl + 1);
+            if (ev.type !== 'MODIFIED' || !ev.object.status) continue;
+            const s = seen[w]!;
+            s.count++;
+            s.latencies.push(now - ev.object.status.sentAt);
+            if ((s.last.get(ev.object.metadata.name) ?? 0) >= ev.object.status.seq) s.outOfOrder++;
+            s.last.set(ev.object.metadata.name, ev.object.status.seq);
+          }
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+      return req;
+    });
+    // 200 writes a second, evenly spaced, as an operator reporting progress on 200 resources each second.
+    const start = Date.now();
+    const pending: Promise<{ code: number }>[] = [];
+    for (let k = 0; k < writes; k++) {
+      const wait = start + k * 5 - Date.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      pending.push(call('PATCH', `${base}/g-${k % n}/status`, { status: { seq: k + 1, sentAt: Date.now() } }, 'application/merge-patch+json'));
+    }
+    assert.deepEqual([...new Set((await Promise.all(pending)).map((r) => r.code))], [200]);
+    const deadline = Date.now() + 20_000;
+    while (seen.some((s) => s.count < writes) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const r of reqs) r.destroy();
+
+    const all = seen.flatMap((s) => s.latencies).sort((a, b) => a - b);
+    const pct = (p: number) => all[Math.min(all.length - 1, Math.floor(p * all.length))];
+    const line = `watch latency (write sent → event at watcher), ${watchers} watchers × ${writes} writes: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${all[all.length - 1]} ms`;
+    t.diagnostic(line);
+    assert.deepEqual(seen.map((s) => s.count), [writes, writes, writes], 'every watcher saw every write');
+    assert.deepEqual(seen.map((s) => s.outOfOrder), [0, 0, 0], 'in the order written');
+    assert.ok(pct(0.99)! < 2000, line);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { kubectl } from '../../helpers/kube.js';
 import { cliBin, repoRoot, tempDir } from '../../helpers/paths.js';
-import { alive, sharedDir, waitFor } from './harness.js';
+import { alive, podPid as podPidOf, sharedDir, waitFor } from './harness.js';
 
 /** Every process below `pid` (Linux /proc). */
 function descendants(pid: number): number[] {
@@ -58,6 +58,11 @@ test('devcluster up: ready line, kubeconfig and env file, pods run, SIGTERM stop
     const nodes = await kubectl(kubeconfig, ['get', 'nodes']);
     assert.equal(nodes.code, 0, nodes.stderr);
     assert.match(nodes.stdout, /devcluster\s+Ready/);
+    // The kubelet's heartbeat Lease, and the API server's own Service, as on any cluster.
+    const node = await kubectl(kubeconfig, ['describe', 'node', 'devcluster']);
+    assert.match(node.stdout, /Lease:\s+HolderIdentity:\s+devcluster\n\s+AcquireTime:\s+\S.*\n\s+RenewTime:\s+\S/);
+    const svc = await kubectl(kubeconfig, ['get', 'service', 'kubernetes', '-n', 'default']);
+    assert.match(svc.stdout, /kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP/);
 
     const out = sharedDir('slake-up-pod-');
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sleeper', namespace: 'default' }, spec: { containers: [{ name: 'main', image: 'node', command: ['node', '-e', `require('fs').writeFileSync('${out}/pid', String(process.pid)); setInterval(() => {}, 1000)`] }] } };
@@ -65,7 +70,7 @@ test('devcluster up: ready line, kubeconfig and env file, pods run, SIGTERM stop
     assert.equal(applied.code, 0, applied.stderr);
     const ready = await kubectl(kubeconfig, ['wait', '--for=condition=Ready', 'pod/sleeper', '--timeout=60s']);
     assert.equal(ready.code, 0, ready.stderr);
-    podPid = Number(readFileSync(join(out, 'pid'), 'utf8'));
+    podPid = await podPidOf(out);
     const tree = descendants(child.pid!);
     assert.ok(tree.includes(podPid), 'the pod runs as a child process');
     assert.ok(tree.length >= 2, 'the pod and the S3 server');
@@ -98,11 +103,11 @@ test('devcluster up: a second signal exits at once and still takes every pod pro
     await waitFor('devcluster ready', () => stdout.includes('devcluster ready\n') || child.exitCode !== null, 60_000);
     const out = sharedDir('slake-up2-pod-');
     // Ignores SIGTERM, so the graceful stop would wait for its grace period.
-    const script = `require('fs').writeFileSync('${out}/pid', String(process.pid)); process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)`;
+    const script = `process.on('SIGTERM', () => {}); require('fs').writeFileSync('${out}/pid', String(process.pid)); setInterval(() => {}, 1000)`;
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stubborn', namespace: 'default' }, spec: { containers: [{ name: 'main', image: 'node', command: ['node', '-e', script] }] } };
     assert.equal((await kubectl(kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify(pod) })).code, 0);
     assert.equal((await kubectl(kubeconfig, ['wait', '--for=condition=Ready', 'pod/stubborn', '--timeout=60s'])).code, 0);
-    podPid = Number(readFileSync(join(out, 'pid'), 'utf8'));
+    podPid = await podPidOf(out);
     // Two different signals (the same one twice may merge while pending).
     child.kill('SIGTERM');
     child.kill('SIGINT');

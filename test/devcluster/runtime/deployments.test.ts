@@ -1,6 +1,7 @@
 // Deployment → ReplicaSet → pods with the real helm: `helm install --wait` returns once the
 // Deployment is available, `helm upgrade` rolls the pods to the new template, `helm uninstall`
-// removes everything (the garbage collector takes the ReplicaSets and pods).
+// removes everything (the garbage collector takes the ReplicaSets and pods). `kubectl rollout undo` in
+// between brings the first ReplicaSet back.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,15 @@ test('helm install --wait, upgrade (rolling) and uninstall of a chart with a Dep
   await waitFor('the v1 processes to stop', () => v1Pids.every((p) => !alive(p)), 30_000);
   const v2Pids = readdirSync(pids).map(Number).filter((p) => readFileSync(join(pids, String(p)), 'utf8') === 'v2');
   assert.equal(v2Pids.length, 2);
+
+  // `kubectl rollout undo` sends the old template back (with `creationTimestamp: null`, as Go encodes
+  // it): the Deployment must recognise its old ReplicaSet and scale it up again, not make a third.
+  assert.match(await c.kOk(['rollout', 'undo', 'deployment/site', '-n', 'web']), /deployment.apps\/site rolled back/);
+  await c.kOk(['rollout', 'status', 'deployment/site', '-n', 'web', '--timeout=60s']);
+  await waitFor('v1 pods serving again', async () => JSON.stringify(await served()) === '["v1","v1"]', 30_000);
+  const afterUndo = (await c.getJson<{ items: ReplicaSet[] }>(['get', 'replicasets', '-n', 'web'])).items;
+  assert.deepEqual(afterUndo.map((rs) => `${rs.metadata.annotations?.['deployment.kubernetes.io/revision']}:${rs.spec.replicas}`).sort(), ['2:0', '3:2'], 'the revision-1 ReplicaSet came back as revision 3');
+  assert.match(await c.kOk(['rollout', 'history', 'deployment/site', '-n', 'web']), /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>/);
 
   const uninstall = await c.helm(['uninstall', 'site', '-n', 'web', '--wait', '--timeout', '60s']);
   assert.equal(uninstall.code, 0, uninstall.stderr);

@@ -2,18 +2,21 @@
 // this process, driven with the real kubectl and helm. Pods run `node` scripts (the image `node`
 // maps to this node binary and may take a pod command). Backoffs are shortened so retries take
 // milliseconds, not the production tens of seconds.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startDevCluster, type DevCluster, type ImageMap } from '../../../devcluster/src/index.js';
 import { helm, kubectl, type ToolResult } from '../../helpers/kube.js';
-import { repoRoot } from '../../helpers/paths.js';
+import { kubeToolsBin, repoRoot } from '../../helpers/paths.js';
 
 export const NODE_IMAGE = 'node';
 
 export interface TestCluster extends DevCluster {
   k(args: string[], input?: unknown): Promise<ToolResult>;
+  /** A long-running kubectl (`logs -f`, `get -w`) whose output is read as it arrives. */
+  kStream(args: string[]): StreamingKubectl;
   /** kubectl that must succeed; returns stdout. */
   kOk(args: string[], input?: unknown): Promise<string>;
   helm(args: string[]): Promise<ToolResult>;
@@ -37,9 +40,39 @@ export async function startTestCluster(images: ImageMap = {}): Promise<TestClust
   return {
     ...dc,
     k,
+    kStream: (args) => streamKubectl(dc.kubeconfigPath, args),
     kOk,
     helm: (args) => helm(dc.kubeconfigPath, args, { timeoutMs: 120_000 }),
     getJson: async <T>(args: string[]) => JSON.parse(await kOk([...args, '-o', 'json'])) as T,
+  };
+}
+
+export interface StreamingKubectl {
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Resolves once stdout matches `re` (throws after `timeoutMs`, with what arrived). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code and the whole output. */
+  exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  stop(): void;
+}
+
+function streamKubectl(kubeconfig: string, args: string[]): StreamingKubectl {
+  const home = mkdtempSync(join(tmpdir(), 'slake-kubectl-'));
+  const child = spawn(join(kubeToolsBin, 'kubectl'), args, { env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(home, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    stdout: () => stdout,
+    async waitFor(re, timeoutMs = 30_000) {
+      await waitFor(`kubectl ${args.join(' ')} to print ${re} (so far: ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)})`, () => re.test(stdout) || child.exitCode !== null, timeoutMs, 25);
+      if (!re.test(stdout)) throw new Error(`kubectl ${args.join(' ')} exited (${child.exitCode}) without printing ${re}: ${stdout}${stderr}`);
+    },
+    exited,
+    stop: () => void child.kill('SIGTERM'),
   };
 }
 
@@ -69,6 +102,18 @@ export function sharedDir(prefix: string): string {
 
 export function readFiles(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+/**
+ * The pid a pod's script wrote to `<dir>/pid`. Ready/Running says the process exists, not that its
+ * script got that far, so this waits for the file instead of assuming it is there.
+ */
+export async function podPid(dir: string, timeoutMs = 30_000): Promise<number> {
+  const file = join(dir, 'pid');
+  return waitFor(`${file} to be written`, () => {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  }, timeoutMs, 25);
 }
 
 /** Whether a process id is alive. */

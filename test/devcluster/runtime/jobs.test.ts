@@ -2,7 +2,7 @@
 // Jobs run as local processes that see their index; retries, per-index limits, pod failure policy,
 // suspend, TTL, deletion and pod faults behave as on Kubernetes 1.33.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { JOBS } from '../../../devcluster/src/client/resources.js';
@@ -160,16 +160,19 @@ test('deleting a Job removes its pods and stops their processes (background and 
   assert.ok(pidsOf('fg').every((p) => !alive(p)), 'fg processes stopped');
 });
 
+/** A Job pod script that records its attempt and runs until the test writes `<OUT>/go`: faults hit a pod that is certainly running. */
+const untilGo = `const fs=require('fs');const o=process.env.OUT;const i=process.env.JOB_COMPLETION_INDEX;fs.appendFileSync(o+'/attempts-'+i,'x');fs.writeFileSync(o+'/started-'+i,'');const t=setInterval(()=>{if(fs.existsSync(o+'/go'))clearInterval(t)},50)`;
+const attempts = (out: string) => Object.fromEntries(Object.entries(readFiles(out)).filter(([f]) => f.startsWith('attempts-')).map(([f, s]) => [f.slice('attempts-'.length), s.length]));
+
 test('a pod killed mid-run gets DisruptionTarget, and its index is retried', async () => {
   await c.kOk(['apply', '-f', '-'], namespace('kill'));
   const out = sharedDir('slake-kill-');
-  const script = `const fs=require('fs');const i=process.env.JOB_COMPLETION_INDEX;fs.appendFileSync(process.env.OUT+'/'+i,'x');fs.writeFileSync(process.env.OUT+'/started-'+i,'');setTimeout(()=>{},1500)`;
-  await c.kOk(['apply', '-f', '-'], job('kill', 'victim', { completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 2 }, script, { OUT: out }));
+  await c.kOk(['apply', '-f', '-'], job('kill', 'victim', { completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 2 }, untilGo, { OUT: out }));
   await waitFor('index 0 running', () => existsSync(join(out, 'started-0')));
   const killed = await c.faults.pods.killJobIndex('kill', 'victim', 0);
+  writeFileSync(join(out, 'go'), '');
   await c.kOk(['wait', '--for=condition=complete', 'job/victim', '-n', 'kill', '--timeout=60s']);
-  assert.equal(readFileSync(join(out, '0'), 'utf8'), 'xx', 'index 0 ran again');
-  assert.equal(readFileSync(join(out, '1'), 'utf8'), 'x');
+  assert.deepEqual(attempts(out), { '0': 2, '1': 1 }, 'index 0 ran again, index 1 once');
   const st = await jobStatus('kill', 'victim');
   assert.equal(st.failed, 1);
   assert.equal(st.completedIndexes, '0,1');
@@ -184,14 +187,15 @@ test('a pod killed mid-run gets DisruptionTarget, and its index is retried', asy
 test('killRandomPodAfter picks a running pod of the Job; the Job still completes', async () => {
   await c.kOk(['apply', '-f', '-'], namespace('chaos'));
   const out = sharedDir('slake-chaos-');
-  const script = `require('fs').appendFileSync(process.env.OUT+'/'+process.env.JOB_COMPLETION_INDEX,'x');setTimeout(()=>{},1000)`;
-  await c.kOk(['apply', '-f', '-'], job('chaos', 'monkey', { completionMode: 'Indexed', completions: 3, parallelism: 3 }, script, { OUT: out }));
-  const chaos = c.faults.pods.killRandomPodAfter(500, { namespace: 'chaos', jobName: 'monkey' });
+  await c.kOk(['apply', '-f', '-'], job('chaos', 'monkey', { completionMode: 'Indexed', completions: 3, parallelism: 3 }, untilGo, { OUT: out }));
+  await waitFor('all three indexes running', () => [0, 1, 2].every((i) => existsSync(join(out, `started-${i}`))));
+  const chaos = c.faults.pods.killRandomPodAfter(100, { namespace: 'chaos', jobName: 'monkey' });
   const killed = await chaos.done;
   assert.match(killed ?? '', /^monkey-\d-/);
+  writeFileSync(join(out, 'go'), '');
   await c.kOk(['wait', '--for=condition=complete', 'job/monkey', '-n', 'chaos', '--timeout=60s']);
-  const attempts = Object.values(readFiles(out)).map((s) => s.length).sort();
-  assert.deepEqual(attempts, [1, 1, 2]);
+  assert.deepEqual(Object.values(attempts(out)).sort(), [1, 1, 2]);
+  assert.equal(attempts(out)[/^monkey-(\d)-/.exec(killed!)![1]!], 2, 'the killed index ran twice');
   assert.equal((await jobStatus('chaos', 'monkey')).failed, 1);
 });
 

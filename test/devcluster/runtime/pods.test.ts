@@ -3,11 +3,11 @@
 // `kubectl logs --previous`, volumes and ports through DEVCLUSTER_ROOT / DEVCLUSTER_PORT_<n>, and
 // SIGTERM-then-SIGKILL on deletion.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Pod } from '../../../devcluster/src/client/types.js';
-import { alive, namespace, nodeContainer, sharedDir, startTestCluster, waitFor, type TestCluster } from './harness.js';
+import { alive, namespace, NODE_IMAGE, nodeContainer, podPid, sharedDir, startTestCluster, waitFor, type TestCluster } from './harness.js';
 
 let c: TestCluster;
 before(async () => {
@@ -106,7 +106,7 @@ test('restartPolicy OnFailure restarts with backoff, counts restarts, and keeps 
 test('deleting a pod sends SIGTERM, then SIGKILL after the grace period; readiness follows an httpGet probe on the mapped port', async () => {
   const out = sharedDir('slake-term-');
   // Ignores SIGTERM (records it), serves /ready on the host port the kubelet assigned to 8080.
-  const script = `const fs=require('fs');fs.writeFileSync(process.env.OUT+'/pid',String(process.pid));process.on('SIGTERM',()=>fs.writeFileSync(process.env.OUT+'/term',''));
+  const script = `const fs=require('fs');process.on('SIGTERM',()=>fs.writeFileSync(process.env.OUT+'/term',''));fs.writeFileSync(process.env.OUT+'/pid',String(process.pid));
     require('http').createServer((q,s)=>{s.writeHead(q.url==='/ready'?200:404);s.end('ok')}).listen(Number(process.env.DEVCLUSTER_PORT_8080),'127.0.0.1')`;
   const container = nodeContainer(script, { env: [{ name: 'OUT', value: out }], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 } });
   await c.kOk(['apply', '-f', '-'], pod('stubborn', [container], { terminationGracePeriodSeconds: 2 }));
@@ -114,7 +114,7 @@ test('deleting a pod sends SIGTERM, then SIGKILL after the grace period; readine
   const p = await getPod('stubborn');
   const ports = JSON.parse(p.metadata.annotations!['devcluster.sparkify.io/host-ports']!) as Record<string, number>;
   assert.equal(await (await fetch(`http://127.0.0.1:${ports['8080']}/ready`)).text(), 'ok');
-  const pid = Number(readFileSync(join(out, 'pid'), 'utf8'));
+  const pid = await podPid(out);
   const t0 = Date.now();
   await c.kOk(['delete', 'pod', 'stubborn', '-n', 'pods', '--timeout=30s']);
   const took = Date.now() - t0;
@@ -151,20 +151,43 @@ test('a pod past its activeDeadlineSeconds is stopped and Failed with reason Dea
 });
 
 test('kubectl logs -f follows a running container until it ends', async () => {
-  const script = `let n=0;const t=setInterval(()=>{console.log('tick '+(++n));if(n===3){clearInterval(t)}},300)`;
-  await c.kOk(['apply', '-f', '-'], pod('ticker', [nodeContainer(script)]));
+  // Prints one line, then waits for the test's go-ahead: what follows is certainly written while
+  // `kubectl logs -f` is attached, however slow the machine.
+  const out = sharedDir('slake-follow-');
+  const script = `const fs=require('fs');console.log('tick 1');const t=setInterval(()=>{if(!fs.existsSync(process.env.OUT+'/go'))return;clearInterval(t);console.log('tick 2');setTimeout(()=>console.log('tick 3'),200)},50)`;
+  await c.kOk(['apply', '-f', '-'], pod('ticker', [nodeContainer(script, { env: [{ name: 'OUT', value: out }] })]));
   await c.kOk(['wait', '--for=condition=Ready', 'pod/ticker', '-n', 'pods', '--timeout=30s']);
-  const followed = await c.kOk(['logs', '-f', 'ticker', '-n', 'pods']);
-  assert.equal(followed, 'tick 1\ntick 2\ntick 3\n');
+  const follow = c.kStream(['logs', '-f', 'ticker', '-n', 'pods']);
+  await follow.waitFor(/^tick 1\n/);
+  writeFileSync(join(out, 'go'), '');
+  const followed = await follow.exited;
+  assert.equal(followed.code, 0, followed.stderr);
+  assert.equal(followed.stdout, 'tick 1\ntick 2\ntick 3\n', 'lines written after kubectl attached arrived, and the stream ended with the container');
   assert.equal(await c.kOk(['logs', 'ticker', '-n', 'pods', '--tail=1']), 'tick 3\n');
+});
+
+test('stdout and stderr interleave in the log as written; a command that cannot start ends with StartError', async () => {
+  await c.kOk(['apply', '-f', '-'], pod('mixed', [nodeContainer(`console.log('out 1');console.error('err 1');console.log('out 2');process.stderr.write('err 2\\n');process.exit(3)`)]));
+  await waitFor('mixed to fail', async () => (await getPod('mixed')).status?.phase === 'Failed', 30_000);
+  assert.equal((await c.k(['logs', 'mixed', '-n', 'pods'])).stdout, 'out 1\nerr 1\nout 2\nerr 2\n');
+  assert.equal((await getPod('mixed')).status?.containerStatuses?.[0]?.state.terminated?.exitCode, 3);
+
+  await c.kOk(['apply', '-f', '-'], pod('nostart', [{ name: 'main', image: NODE_IMAGE, command: ['/nonexistent/tool', '--help'] }]));
+  await waitFor('nostart to fail', async () => (await getPod('nostart')).status?.phase === 'Failed', 30_000);
+  const cs = (await getPod('nostart')).status!.containerStatuses![0]!;
+  assert.equal(cs.state.terminated?.reason, 'StartError');
+  assert.equal(cs.state.terminated?.exitCode, 128);
+  assert.match(cs.state.terminated?.message ?? '', /exec: "\/nonexistent\/tool": executable file not found in \$PATH/);
+  const events = await c.kOk(['get', 'events', '-n', 'pods', '--field-selector', 'involvedObject.name=nostart', '-o', 'jsonpath={.items[*].reason}']);
+  assert.ok(!events.split(' ').includes('Started'), `a container that never ran has no Started event: ${events}`);
 });
 
 test('a forced deletion during a long grace period kills the process at once', async () => {
   const out = sharedDir('slake-force-');
-  const script = `require('fs').writeFileSync(process.env.OUT+'/pid',String(process.pid));process.on('SIGTERM',()=>{});setInterval(()=>{},1000)`;
+  const script = `process.on('SIGTERM',()=>{});require('fs').writeFileSync(process.env.OUT+'/pid',String(process.pid));setInterval(()=>{},1000)`;
   await c.kOk(['apply', '-f', '-'], pod('forced', [nodeContainer(script, { env: [{ name: 'OUT', value: out }] })], { terminationGracePeriodSeconds: 60 }));
   await c.kOk(['wait', '--for=condition=Ready', 'pod/forced', '-n', 'pods', '--timeout=30s']);
-  const pid = Number(readFileSync(join(out, 'pid'), 'utf8'));
+  const pid = await podPid(out);
   await c.kOk(['delete', 'pod', 'forced', '-n', 'pods', '--wait=false']);
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(alive(pid), 'SIGTERM is ignored, the grace period runs');
