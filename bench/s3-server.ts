@@ -5,7 +5,7 @@
 // work on the machine shows up in the wall rates but not in the CPU cost).
 //
 //   node dist/bench/s3-server.js [--puts 5000] [--size 2048] [--concurrency 16] [--variant fast|s3rver]
-//                                [--workers N] [--cpu-prof DIR] [--json]
+//                                [--cpu-prof DIR] [--json]
 //
 // --variant s3rver serves every request with plain s3rver (the "before"); fast (default) is what the
 // dev cluster runs. --cpu-prof writes a V8 CPU profile of the server process into DIR.
@@ -30,7 +30,6 @@ const { values } = parseArgs({
     size: { type: 'string', default: '2048' },
     concurrency: { type: 'string', default: '16' },
     variant: { type: 'string', default: 'fast' },
-    workers: { type: 'string' },
     lists: { type: 'string', default: '3' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -53,47 +52,26 @@ interface Phase {
   p50ms: number;
   p99ms: number;
   serverCpuMsPerRequest: number;
+  /** the part of the server's CPU spent in the kernel (file system calls) */
+  serverSystemMsPerRequest: number;
   clientCpuMsPerRequest: number;
 }
 
-/** utime + stime of a process in milliseconds (clock ticks are 100 Hz on Linux). */
-function processCpuMs(pid: number): number {
+/** User and system CPU milliseconds of a process, all threads (clock ticks are 100 Hz on Linux). */
+function processCpuMs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
-/** CPU of the server and all its children (cluster workers), summed over what /proc can see now. */
-function treeCpuMs(rootPid: number): number {
-  const children = (pid: number): number[] => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
-  let total = 0;
-  const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop()!;
-    try {
-      total += processCpuMs(pid);
-    } catch {
-      continue;
-    }
-    stack.push(...children(pid));
-  }
-  return total;
-}
-
-async function phase(name: string, serverPid: number, count: number, op: (i: number) => Promise<unknown>): Promise<Phase> {
+async function phase(name: string, serverPid: number, count: number, op: (i: number) => Promise<unknown>, parallel = concurrency): Promise<Phase> {
   const latencies: number[] = [];
-  const cpu0 = treeCpuMs(serverPid);
+  const cpu0 = processCpuMs(serverPid);
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
+    Array.from({ length: Math.min(parallel, count) }, async () => {
       while (next < count) {
         const i = next++;
         const s = performance.now();
@@ -104,6 +82,7 @@ async function phase(name: string, serverPid: number, count: number, op: (i: num
   );
   const seconds = (performance.now() - t0) / 1000;
   const clientCpu = process.cpuUsage(client0);
+  const cpu1 = processCpuMs(serverPid);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
   return {
@@ -113,7 +92,8 @@ async function phase(name: string, serverPid: number, count: number, op: (i: num
     perSecond: count / seconds,
     p50ms: pct(0.5),
     p99ms: pct(0.99),
-    serverCpuMsPerRequest: (treeCpuMs(serverPid) - cpu0) / count,
+    serverCpuMsPerRequest: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / count,
+    serverSystemMsPerRequest: (cpu1.system - cpu0.system) / count,
     clientCpuMsPerRequest: (clientCpu.user + clientCpu.system) / 1000 / count,
   };
 }
@@ -125,7 +105,6 @@ const dir = mkdtempSync(join(tmpdir(), 'slake-s3-bench-'));
 const s3 = await startEmbeddedS3({
   directory: dir,
   variant,
-  workers: values.workers === undefined ? undefined : Number(values.workers),
   execArgv: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
 });
 const client = new S3Client({
@@ -152,19 +131,23 @@ try {
   const pages = Math.ceil(puts / 1000);
   let listed = 0;
   const lists = Number(values.lists);
-  const savedConcurrency = concurrency;
-  // Listings page sequentially (each page needs the previous token): one listing at a time.
-  const listPhase = await phase(`LIST (${pages} pages of 1000)`, s3.pid, lists, async () => {
-    let token: string | undefined;
-    let n = 0;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: 'bench', Prefix: 'bench/', ContinuationToken: token }));
-      n += page.KeyCount ?? 0;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    listed = n;
-  });
-  void savedConcurrency;
+  // A listing pages sequentially (each page needs the previous token): one listing at a time.
+  const listPhase = await phase(
+    `LIST (${pages} pages of 1000)`,
+    s3.pid,
+    lists,
+    async () => {
+      let token: string | undefined;
+      let n = 0;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: 'bench', Prefix: 'bench/', ContinuationToken: token }));
+        n += page.KeyCount ?? 0;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      listed = n;
+    },
+    1,
+  );
   if (listed !== puts) throw new Error(`listing found ${listed} keys, want ${puts}`);
   phases.push(listPhase);
   const batches = Array.from({ length: pages }, (_, b) => Array.from({ length: Math.min(1000, puts - b * 1000) }, (_, j) => keyOf(b * 1000 + j)));
@@ -180,13 +163,13 @@ try {
 }
 
 if (values.json) {
-  console.log(JSON.stringify({ variant, workers: values.workers ?? null, puts, size, concurrency, phases }));
+  console.log(JSON.stringify({ variant, puts, size, concurrency, phases }));
 } else {
-  console.log(`embedded S3 (${variant}${values.workers ? `, ${values.workers} workers` : ''}): ${puts} objects of ${size} bytes, concurrency ${concurrency}`);
+  console.log(`embedded S3 (${variant}): ${puts} objects of ${size} bytes, concurrency ${concurrency}`);
   for (const p of phases) {
     console.log(
       `${p.name.padEnd(28)} ${String(p.requests).padStart(6)} req ${p.seconds.toFixed(2).padStart(7)} s ${p.perSecond.toFixed(0).padStart(6)}/s` +
-        `  p50 ${p.p50ms.toFixed(1)} ms p99 ${p.p99ms.toFixed(1)} ms  server CPU ${p.serverCpuMsPerRequest.toFixed(2)} ms/req  client CPU ${p.clientCpuMsPerRequest.toFixed(2)} ms/req`,
+        `  p50 ${p.p50ms.toFixed(1)} ms p99 ${p.p99ms.toFixed(1)} ms  server CPU ${p.serverCpuMsPerRequest.toFixed(2)} ms/req (${p.serverSystemMsPerRequest.toFixed(2)} kernel)  client CPU ${p.clientCpuMsPerRequest.toFixed(2)} ms/req`,
     );
   }
 }

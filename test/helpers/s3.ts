@@ -1,5 +1,10 @@
-// A real S3 server for tests: s3rver in a child process (see devcluster/src/s3/embeddedS3.ts),
+// A real S3 server for tests: s3rver 3.7.1 in a child process (see devcluster/src/s3/embeddedS3.ts),
 // reached through @aws-sdk/client-s3 exactly as the product reaches AWS.
+//
+// By default this is the `s3rver` variant — plain s3rver with only its listing order fixed — so the
+// engine is checked against an S3 implementation we did not write. The dev cluster's own embedded S3
+// (the `fast` variant: our handler in front of s3rver) is tested by test/devcluster/s3/ and used by
+// the operator, chart and demo tests. SLAKE_TEST_S3_VARIANT=fast runs these tests against it too.
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../devcluster/src/s3/embeddedS3.js';
 import { tempDir } from './paths.js';
@@ -9,8 +14,9 @@ export interface TestS3 extends EmbeddedS3 {
   createBucket(name: string): Promise<void>;
 }
 
-export async function startTestS3(): Promise<TestS3> {
-  const s3 = await startEmbeddedS3({ directory: tempDir('slake-s3-') });
+export async function startTestS3(opts: { variant?: 'fast' | 's3rver' } = {}): Promise<TestS3> {
+  const variant = opts.variant ?? (process.env.SLAKE_TEST_S3_VARIANT === 'fast' ? 'fast' : 's3rver');
+  const s3 = await startEmbeddedS3({ directory: tempDir('slake-s3-'), variant });
   const client = new S3Client({
     endpoint: s3.endpoint,
     region: s3.env.AWS_REGION,

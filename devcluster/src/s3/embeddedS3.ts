@@ -1,6 +1,7 @@
-// The embedded S3 server of the dev cluster: s3rver in a child process, data in a folder.
-// Used by `sparkify-lake devcluster up --s3 DIR`, the demo and the tests. Its only credentials are
-// s3rver's fixed S3RVER/S3RVER pair.
+// The embedded S3 server of the dev cluster, in a child process, data in a folder (s3rver 3.7.1's
+// layout): our handler for the hot operations in front of s3rver for the rest (s3rverProcess.ts,
+// docs/devcluster.md "Embedded S3"). Used by `sparkify-lake devcluster up --s3 DIR`, the demo and the
+// tests. Its only credentials are s3rver's fixed S3RVER/S3RVER pair, and it verifies signatures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -27,19 +28,24 @@ export interface EmbeddedS3Options {
   address?: string;
   /** Extra node flags for the server process, e.g. `--cpu-prof` for profiling. */
   execArgv?: string[];
-  /** `fast` (default): hot paths served directly; `s3rver`: every request through plain s3rver. */
+  /**
+   * `fast` (default): the embedded server (our handler in front of s3rver, one object store);
+   * `s3rver`: plain s3rver 3.7.1, for comparison only (unsorted listings, non-atomic writes).
+   * Default: the environment's SLAKE_EMBEDDED_S3_VARIANT, else `fast` (so a benchmark can compare
+   * the two without code changes).
+   */
   variant?: 'fast' | 's3rver';
-  /** Server worker processes sharing the port. */
-  workers?: number;
 }
 
 export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<EmbeddedS3> {
   mkdirSync(opts.directory, { recursive: true });
   const script = fileURLToPath(new URL('./s3rverProcess.js', import.meta.url));
   const address = opts.address ?? '127.0.0.1';
+  const variant = opts.variant ?? process.env.SLAKE_EMBEDDED_S3_VARIANT ?? 'fast';
+  if (variant !== 'fast' && variant !== 's3rver') throw new Error(`embedded S3: unknown variant ${JSON.stringify(variant)} (SLAKE_EMBEDDED_S3_VARIANT: fast or s3rver)`);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', ...(opts.execArgv ?? []), script, opts.directory, String(opts.port ?? 0), address, opts.variant ?? 'fast', String(opts.workers ?? 1)],
+    ['--openssl-legacy-provider', ...(opts.execArgv ?? []), script, opts.directory, String(opts.port ?? 0), address, variant],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const port = await new Promise<number>((resolve, reject) => {

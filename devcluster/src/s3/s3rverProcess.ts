@@ -1,113 +1,78 @@
-// Child-process entry for the embedded S3 server (s3rver 3.7.1).
+// Child-process entry for the embedded S3 server.
 // It runs in its own process because s3rver's ListObjectsV2 paging fails with a 500 under OpenSSL 3
 // unless node runs with --openssl-legacy-provider, and that flag must not leak into the caller.
-// Protocol: argv = [directory, port, address]; prints one JSON line {"ready":true,"port":N} on stdout
-// once listening, exits on SIGTERM/SIGINT or when the parent's stdin closes.
-import { readdirSync } from 'node:fs';
+// Protocol: argv = [directory, port, address, variant]; prints one JSON line {"ready":true,"port":N}
+// on stdout once listening, exits on SIGTERM/SIGINT or when the parent's stdin closes.
+//
+// variant `fast` (the default): our request handler (fastPath.ts) in front of s3rver 3.7.1, both on
+// one object store (objectStore.ts) in s3rver's folder layout. variant `s3rver`: plain s3rver
+// with only its listing order fixed (s3rverListingOrder.ts): an S3 implementation we did not write,
+// which the engine's tests run against (test/helpers/s3.ts), also kept to measure the fast path
+// against and to prove the folder layout is still s3rver's.
+import { createServer, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { createRequestHandler } from './fastPath.js';
+import { ObjectStore } from './objectStore.js';
+import { patchS3rverStore } from './s3rverStore.js';
+import { sortS3rverListingsByKey } from './s3rverListingOrder.js';
+import { SigV4Verifier } from './sigv4.js';
 
-interface S3rverInstance { run(): Promise<{ port: number; address: string }>; close(): Promise<void> }
-type S3rverClass = new (opts: Record<string, unknown>) => S3rverInstance;
+interface S3rverApp {
+  callback(): RequestListener;
+}
+type S3rverClass = new (opts: Record<string, unknown>) => S3rverApp;
 
 const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as S3rverClass;
-sortListingsByKey();
-
-const [directory, portArg, address = '127.0.0.1'] = process.argv.slice(2);
-if (!directory) {
-  console.error('usage: s3rverProcess <directory> [port] [address]');
+const [directory, portArg = '0', address = '127.0.0.1', variant = 'fast'] = process.argv.slice(2);
+if (!directory || (variant !== 'fast' && variant !== 's3rver')) {
+  console.error('usage: s3rverProcess <directory> [port] [address] [fast|s3rver]');
   process.exit(2);
 }
 
-const server = new S3rver({ directory, port: Number(portArg ?? 0), address, silent: true, vhostBuckets: false });
-const { port } = await server.run();
+const S3rver = require('s3rver') as S3rverClass;
+let handler: RequestListener;
+if (variant === 'fast') {
+  const store = new ObjectStore(directory);
+  patchS3rverStore(require, store);
+  const app = new S3rver({ directory, silent: true, vhostBuckets: false });
+  handler = createRequestHandler({
+    store,
+    verifier: new SigV4Verifier(new Map([['S3RVER', 'S3RVER']])),
+    fallback: app.callback(),
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+} else {
+  sortS3rverListingsByKey(require);
+  handler = new S3rver({ directory, silent: true, vhostBuckets: false }).callback();
+}
+
+const server = createServer(handler);
+// SDK clients keep connections alive; closing them sooner than the client expects turns the next
+// request on that socket into a reset (which clients retry, at a cost).
+server.keepAliveTimeout = 30_000;
+const port = await new Promise<number>((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(portArg), address, () => {
+    const a = server.address();
+    resolve(typeof a === 'object' && a ? a.port : Number(portArg));
+  });
+});
 process.stdout.write(JSON.stringify({ ready: true, port }) + '\n');
 
 let closing = false;
-async function shutdown(): Promise<void> {
+function shutdown(): void {
   if (closing) return;
   closing = true;
-  await server.close().catch(() => undefined);
-  process.exit(0);
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  // Requests still running after a grace period are cut: the parent asked us to go.
+  setTimeout(() => {
+    server.closeAllConnections();
+    process.exit(0);
+  }, 2000).unref();
 }
-process.on('SIGTERM', () => void shutdown());
-process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
 // The parent holds our stdin open; when it dies without signalling, stdin ends and we follow it.
-process.stdin.on('end', () => void shutdown());
+process.stdin.on('end', shutdown);
 process.stdin.resume();
-
-/**
- * s3rver 3.7.1 walks the bucket folder depth-first in readdir order, so a listing is not in S3's
- * key order when one key is a prefix of another (`a b` vs `a/1`), and paging with startAfter then
- * drops keys. Replace its listObjects with one that sorts keys in UTF-8 byte order (as S3 does)
- * before applying startAfter, the delimiter and maxKeys.
- */
-function sortListingsByKey(): void {
-  interface Store {
-    getBucketPath(bucket: string): string;
-    getMetadata(bucket: string, key: string): Promise<unknown>;
-  }
-  type S3ObjectClass = new (bucket: string, key: string, content: null, metadata: unknown) => unknown;
-  const FilesystemStore = require('s3rver/lib/stores/filesystem') as { prototype: Store & { listObjects: unknown } };
-  const S3Object = require('s3rver/lib/models/object') as S3ObjectClass;
-  const suffix = '._S3rver_object';
-  const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-  FilesystemStore.prototype.listObjects = async function (
-    this: Store,
-    bucket: string,
-    options: { delimiter?: string; startAfter?: string; prefix?: string; maxKeys?: number },
-  ) {
-    const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;
-    const bucketPath = this.getBucketPath(bucket);
-    const keys: string[] = [];
-    const walk = (dir: string) => {
-      let entries;
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return; // the prefix folder does not exist: nothing under it
-      }
-      for (const entry of entries) {
-        const full = join(dir, entry.name);
-        if (entry.isDirectory()) walk(full);
-        else if (entry.name.endsWith(suffix)) keys.push(full.slice(bucketPath.length + 1, -suffix.length));
-      }
-    };
-    const slash = prefix.lastIndexOf('/');
-    walk(slash >= 0 ? join(bucketPath, prefix.slice(0, slash)) : bucketPath);
-    const candidates = keys.filter((k) => k.startsWith(prefix) && byteOrder(k, startAfter) > 0).sort(byteOrder);
-
-    const commonPrefixes = new Set<string>();
-    const page: string[] = [];
-    let isTruncated = false;
-    for (const key of candidates) {
-      if (delimiter) {
-        const idx = key.indexOf(delimiter, prefix.length);
-        if (idx !== -1) {
-          commonPrefixes.add(key.slice(0, idx + delimiter.length));
-          continue;
-        }
-      }
-      if (page.length >= maxKeys) {
-        isTruncated = true;
-        break;
-      }
-      page.push(key);
-    }
-    const metadata = await Promise.all(
-      page.map((key) =>
-        this.getMetadata(bucket, key).catch((err: { code?: string }) => {
-          if (err.code === 'ENOENT') return undefined;
-          throw err;
-        }),
-      ),
-    );
-    return {
-      objects: page.flatMap((key, i) => (metadata[i] === undefined ? [] : [new S3Object(bucket, key, null, metadata[i])])),
-      commonPrefixes: [...commonPrefixes].sort(byteOrder),
-      isTruncated,
-    };
-  };
-}
