@@ -1,7 +1,7 @@
 // Chooses the Parquet writer by measurement (docs/parquet-writer.md), and times the columnar batch
 // operations the build stage uses.
 //
-//   node dist/bench/parquet-writers.js [--rows 1000000] [--songs 15000] [--writers wasm,wasm-zstd,parquetjs,duckdb]
+//   node dist/bench/parquet-writers.js [--rows 1000000] [--songs 15000] [--writers wasm,wasm-zstd,js-small,parquetjs,duckdb]
 //                                      [--shapes songplays,songs,song-partitions] [--ops-rows 10000000] [--skip-ops | --ops-only]
 //
 // Each (writer, shape) runs in its own child process so its peak RSS is its own. The input is built
@@ -126,7 +126,7 @@ function songs(n: number): { batch: ColumnBatch; year: Int32Array; artist: strin
 }
 
 type Shape = 'songplays' | 'songs' | 'song-partitions';
-type Writer = 'wasm' | 'wasm-zstd' | 'parquetjs' | 'duckdb';
+type Writer = 'wasm' | 'wasm-zstd' | 'js-small' | 'parquetjs' | 'duckdb';
 
 /** Column order and DuckDB types the lake promises (DESIGN.md). */
 const WANT_TYPES: Record<Shape, Record<string, string>> = {
@@ -255,17 +255,20 @@ async function child(writer: Writer, shape: Shape, rows: number, songRows: numbe
   const rssInputMB = process.memoryUsage().rss / 2 ** 20;
   let t0 = performance.now();
   let cpu0 = process.cpuUsage();
-  if (writer === 'wasm' || writer === 'wasm-zstd') {
-    const compression = writer === 'wasm' ? 'snappy' : 'zstd';
+  if (writer === 'wasm' || writer === 'wasm-zstd' || writer === 'js-small') {
+    const compression = writer === 'wasm-zstd' ? 'zstd' : 'snappy';
+    // 'wasm' forces parquet-wasm for every file; 'js-small' is the engine's default, where files of
+    // up to SMALL_FILE_MAX_ROWS rows are encoded in JS (parquet/smallFile.ts).
+    const smallFiles = writer === 'js-small';
     if (partition) {
       for (const g of partitionRows(partition).values()) {
         const key = tableFileKey('songs', { year: String(g.year), artist_id: g.artist }, 'bench', 0);
         mkdirSync(dirname(join(out, key)), { recursive: true });
-        writeFileSync(join(out, key), await writeTableFile('songs', takeRows(batch, Int32Array.from(g.rows)), { compression }));
+        writeFileSync(join(out, key), await writeTableFile('songs', takeRows(batch, Int32Array.from(g.rows)), { compression, smallFiles }));
         files++;
       }
     } else {
-      writeFileSync(join(out, 'part-0.parquet'), await writeTableFile(table, batch, { compression }));
+      writeFileSync(join(out, 'part-0.parquet'), await writeTableFile(table, batch, { compression, smallFiles }));
       files = 1;
     }
   } else if (writer === 'parquetjs') {
@@ -471,7 +474,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--ops-only')) return opsBench(Number(arg('ops-rows', '10000000')));
   const rows = Number(arg('rows', '1000000'));
   const songRows = Number(arg('songs', '15000'));
-  const writers = arg('writers', 'wasm,wasm-zstd,parquetjs,duckdb').split(',') as Writer[];
+  const writers = arg('writers', 'wasm,wasm-zstd,js-small,parquetjs,duckdb').split(',') as Writer[];
   const shapes = arg('shapes', 'songplays,songs,song-partitions').split(',') as Shape[];
   const work = mkdtempSync(join(tmpdir(), 'slake-bench-pq-'));
   const db = await DuckDBInstance.create(':memory:');

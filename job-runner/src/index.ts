@@ -22,7 +22,7 @@ import { readStageReceipts, receiptIndexes, writeBuildPlanDocs, writeScanPlanDoc
 import { checkQuality as checkQualityImpl, type QualityVerdict } from './commit/quality.js';
 import { shardArgs as shardArgsImpl } from './run/shardArgs.js';
 import { listInputs as listInputsImpl } from './read/inventory.js';
-import { commitRun as commitRunImpl, discardRun as discardRunImpl, type CommitOptions } from './commit/commit.js';
+import { commitRun as commitRunImpl, discardRun as discardRunImpl, type CommitOptions, type DiscardOptions } from './commit/commit.js';
 
 export * from './run/types.js';
 export * from './run/layout.js';
@@ -43,7 +43,7 @@ export function openStorage(uri: string, opts?: StorageOptions): Storage {
   return openStorageImpl(uri, opts);
 }
 
-export type { RunSpecInput, CommitOptions, QualityVerdict };
+export type { RunSpecInput, CommitOptions, DiscardOptions, QualityVerdict };
 export { DEFAULT_MEMORY, DEFAULT_QUALITY, DEFAULT_READ, DEFAULT_SHARDING } from './plan/runSpec.js';
 export { parseQuantity, formatBytes } from './run/quantity.js';
 
@@ -102,9 +102,12 @@ export async function commitRun(out: Storage, spec: RunSpec, scan: ScanReceipt[]
   return commitRunImpl(out, spec, scan, build, opts);
 }
 
-/** Removes an unfinished run's staging data and any table files it wrote. Never touches committed data. */
-export async function discardRun(out: Storage, runId: string): Promise<void> {
-  return discardRunImpl(out, runId);
+/**
+ * Removes an unfinished run's staging data and any table files it wrote. Never touches committed data.
+ * Temp files of killed writers (local outputs) older than the grace period go too.
+ */
+export async function discardRun(out: Storage, runId: string, opts?: DiscardOptions): Promise<void> {
+  return discardRunImpl(out, runId, opts);
 }
 
 /**

@@ -58,6 +58,7 @@ describe('generator', () => {
   after(() => {
     c.closeSync();
     db.closeSync();
+    rmSync(smallDir, { recursive: true, force: true });
   });
 
   test('same options give the same bytes; another seed gives other bytes', async () => {
@@ -93,8 +94,10 @@ describe('generator', () => {
       const want = treeDigest(localDir);
       assert.ok([...want.keys()].some((k) => k.endsWith('.gz')));
       assert.deepEqual(treeDigest(downloaded), want);
+      for (const d of [localDir, downloaded]) rmSync(d, { recursive: true, force: true });
     } finally {
       await s3.stop();
+      rmSync(s3.directory, { recursive: true, force: true });
     }
   });
 
@@ -186,6 +189,7 @@ describe('generator', () => {
     const missing = await run(process.execPath, [cliBin, 'generate', '--songs', '1', '--events', '1'], { cwd: repoRoot }).catch((e: { code: number; stderr: string }) => e);
     assert.equal((missing as { code: number }).code, 2);
     assert.match((missing as { stderr: string }).stderr, /--out is required/);
+    rmSync(out, { recursive: true, force: true });
   });
 
   test('scale: 300k events (≈140 MB of logs) in a 48 MiB V8 heap, peak RSS well under the data size', async () => {

@@ -35,7 +35,10 @@ describe('compareLakes', () => {
     good = tempDir('slake-cmp-good-');
     await writeLake(ref, good);
   });
-  after(() => ref.close());
+  after(() => {
+    ref.close();
+    rmSync(good, { recursive: true, force: true });
+  });
 
   test('an identical lake is equal, table by table', async () => {
     const result = await assertLakesEqual(good, ref);
@@ -139,8 +142,10 @@ describe('compareLakes', () => {
       const local = tempDir('slake-cmp-s3-');
       assert.equal(await downloadPrefix(s3, 'lake', 'prod/lake/', local), files.length);
       await assertLakesEqual(local, ref);
+      rmSync(local, { recursive: true, force: true });
     } finally {
       await s3.stop();
+      rmSync(s3.directory, { recursive: true, force: true });
     }
   });
 });

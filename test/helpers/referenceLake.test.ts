@@ -1,7 +1,7 @@
 // Keeps the oracle honest: the reference on the real Udacity sample gives the known numbers, and on
 // small hand-made inputs (one per rule of docs/schema-on-read.md) it gives rows computed by hand.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -385,7 +385,7 @@ describe('reference lake (DuckDB oracle)', () => {
       const root = tempDir('slake-ref-case-');
       writeTree(join(root, 'song_data'), c.songs ?? {});
       writeTree(join(root, 'log_data'), c.logs ?? {});
-      const ref = await buildReferenceLake({ songs: join(root, 'song_data'), logs: join(root, 'log_data') }, c.opts);
+      const ref = await buildReferenceLake({ songs: join(root, 'song_data'), logs: join(root, 'log_data') }, c.opts).finally(() => rmSync(root, { recursive: true, force: true }));
       try {
         if (c.read !== undefined) assert.equal(ref.counts.total.read, c.read, 'records read');
         if (c.rejects) assert.deepEqual(ref.counts.total.rejectedByReason, c.rejects, `rejects: ${JSON.stringify(ref.rejects, null, 1)}`);
@@ -405,7 +405,7 @@ describe('reference lake (DuckDB oracle)', () => {
     const root = tempDir('slake-ref-rejects-');
     writeTree(join(root, 'log_data'), { 'x/a.json': `${ev()}\r\n\nnot json\r\n[1]` });
     mkdirSync(join(root, 'song_data'));
-    const ref = await buildReferenceLake({ songs: join(root, 'song_data'), logs: join(root, 'log_data') });
+    const ref = await buildReferenceLake({ songs: join(root, 'song_data'), logs: join(root, 'log_data') }).finally(() => rmSync(root, { recursive: true, force: true }));
     try {
       const off = Buffer.byteLength(ev()) + 3;
       assert.deepEqual(ref.rejects, [
@@ -422,13 +422,14 @@ describe('reference lake (DuckDB oracle)', () => {
     writeTree(join(root, 'log_data'), { 'a.json': lines(ev(), '{"ts":1,"song":"\\ud800"}') });
     mkdirSync(join(root, 'song_data'));
     await assert.rejects(buildReferenceLake({ songs: join(root, 'song_data'), logs: join(root, 'log_data') }), /a\.json line 2 holds a lone-surrogate escape/);
+    rmSync(root, { recursive: true, force: true });
   });
 
   test('songplay ids and number texts agree with independent JS implementations', async () => {
     const root = tempDir('slake-ref-fn-');
     mkdirSync(join(root, 's'));
     mkdirSync(join(root, 'l'));
-    const ref = await buildReferenceLake({ songs: join(root, 's'), logs: join(root, 'l') });
+    const ref = await buildReferenceLake({ songs: join(root, 's'), logs: join(root, 'l') }).finally(() => rmSync(root, { recursive: true, force: true }));
     try {
       // A seeded spread of keys and doubles: integers, fractions, tiny, huge, negative.
       let seed = 42;

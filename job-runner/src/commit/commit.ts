@@ -19,16 +19,30 @@ import { buildManifest } from './manifest.js';
 
 export interface CommitOptions {
   now?: () => Date;
+  /** Temp files of killed writers older than this are removed by the cleanup (default 1 hour). */
+  staleWriteGraceMs?: number;
 }
+
+export type DiscardOptions = Pick<CommitOptions, 'now' | 'staleWriteGraceMs'>;
+
+/**
+ * A live writer touches its temp file at least every few seconds (a staged spill, a reject flush),
+ * so an hour without a write means the writer is gone.
+ */
+export const DEFAULT_STALE_WRITE_GRACE_MS = 60 * 60 * 1000;
 
 export async function commitRun(out: Storage, spec: RunSpec, scan: ScanReceipt[], build: BuildReceipt[], opts: CommitOptions = {}): Promise<Manifest> {
   const runId = spec.runId;
   await verifyComplete(out, runId, scan, build);
   const manifestKey = lakeLayout.manifest(runId);
   let manifest = await readJsonIfExists<Manifest>(out, manifestKey);
+  // The verification's listing of the tables also tells the cleanup what is there: with one writer
+  // per output root nothing else adds table files in between, and a songs table is tens of
+  // thousands of folders to walk. A re-run of the commit (manifest already written) lists again.
+  let listed: Map<string, number> | undefined;
   if (!manifest) {
     manifest = buildManifest(spec, scan, build, (opts.now ?? (() => new Date()))());
-    await verifyFiles(out, manifest);
+    listed = await verifyFiles(out, manifest);
     await writeJson(out, manifestKey, manifest);
   }
   const current = await readJsonIfExists<CurrentPointer>(out, lakeLayout.current());
@@ -37,18 +51,32 @@ export async function commitRun(out: Storage, spec: RunSpec, scan: ScanReceipt[]
     await writeJson(out, lakeLayout.current(), pointer);
   }
   for (const table of TABLES) await writeJson(out, lakeLayout.success(table), { runId, committedAt: manifest.committedAt });
-  await cleanupAfterCommit(out, manifest);
+  await cleanupAfterCommit(out, manifest, listed);
+  await removeStaleWrites(out, [...TABLES.map((t) => lakeLayout.tablePrefix(t)), lakeLayout.runRoot(runId)], opts);
   return manifest;
 }
 
-/** Deletes table files the committed manifest does not list, and the run's staged data. */
-export async function cleanupAfterCommit(out: Storage, manifest: Manifest): Promise<void> {
+/**
+ * What killed writers left under the prefixes a commit or discard cleans (temp files of a local
+ * output; listings never show them), once older than the grace period.
+ */
+async function removeStaleWrites(out: Storage, prefixes: readonly string[], opts: DiscardOptions): Promise<void> {
+  if (!out.removeStaleWrites) return;
+  const now = (opts.now ?? (() => new Date()))();
+  const olderThan = new Date(now.getTime() - (opts.staleWriteGraceMs ?? DEFAULT_STALE_WRITE_GRACE_MS));
+  for (const prefix of prefixes) await out.removeStaleWrites(prefix, olderThan);
+}
+
+/**
+ * Deletes table files the committed manifest does not list, and the run's staged data. `listed`:
+ * the table files as just listed by the verification (key → size), to spare a second walk.
+ */
+export async function cleanupAfterCommit(out: Storage, manifest: Manifest, listed?: ReadonlyMap<string, number>): Promise<void> {
   const keep = new Set(manifest.files.map((f) => f.key));
   for (const table of TABLES) {
     const stale: string[] = [];
-    for await (const o of out.list(lakeLayout.tablePrefix(table))) {
-      if (o.key !== lakeLayout.success(table) && !keep.has(o.key)) stale.push(o.key);
-    }
+    const keys = listed ? [...listed.keys()].filter((k) => k.startsWith(lakeLayout.tablePrefix(table))) : await listKeys(out, lakeLayout.tablePrefix(table));
+    for (const key of keys) if (key !== lakeLayout.success(table) && !keep.has(key)) stale.push(key);
     await out.delete(stale);
   }
   await deletePrefix(out, lakeLayout.stagedPrefix(manifest.runId));
@@ -60,7 +88,7 @@ export async function cleanupAfterCommit(out: Storage, manifest: Manifest): Prom
  * committed one only its staged data goes. Plans, receipts and rejects stay for inspection; a
  * discarded run id must not be resumed.
  */
-export async function discardRun(out: Storage, runId: string): Promise<void> {
+export async function discardRun(out: Storage, runId: string, opts: DiscardOptions = {}): Promise<void> {
   const current = await readJsonIfExists<CurrentPointer>(out, lakeLayout.current());
   const committed = current ? await readJsonIfExists<Manifest>(out, current.manifest) : null;
   const keep = new Set(committed?.files.map((f) => f.key) ?? []);
@@ -76,6 +104,7 @@ export async function discardRun(out: Storage, runId: string): Promise<void> {
     }
   }
   await deletePrefix(out, lakeLayout.stagedPrefix(runId));
+  await removeStaleWrites(out, [...TABLES.map((t) => lakeLayout.tablePrefix(t)), lakeLayout.runRoot(runId)], opts);
 }
 
 async function deletePrefix(out: Storage, prefix: string): Promise<void> {
@@ -108,8 +137,14 @@ async function verifyComplete(out: Storage, runId: string, scan: readonly ScanRe
   }
 }
 
-/** Every manifest file must exist with the size its receipt recorded. One listing per table. */
-async function verifyFiles(out: Storage, manifest: Manifest): Promise<void> {
+async function listKeys(out: Storage, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of out.list(prefix)) keys.push(o.key);
+  return keys;
+}
+
+/** Every manifest file must exist with the size its receipt recorded. One listing per table, returned. */
+async function verifyFiles(out: Storage, manifest: Manifest): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
   for (const table of TABLES) for await (const o of out.list(lakeLayout.tablePrefix(table))) sizes.set(o.key, o.size);
   const bad = manifest.files.filter((f) => sizes.get(f.key) !== f.bytes);
@@ -120,4 +155,5 @@ async function verifyFiles(out: Storage, manifest: Manifest): Promise<void> {
         `(receipt says ${f.bytes} bytes, storage has ${sizes.has(f.key) ? `${sizes.get(f.key)} bytes` : 'nothing'}); re-run the build shards`,
     );
   }
+  return sizes;
 }

@@ -8,9 +8,9 @@ import { availableParallelism } from 'node:os';
 import { checkQuality } from '../commit/quality.js';
 import { commitRun, discardRun } from '../commit/commit.js';
 import { listInputs } from '../read/inventory.js';
-import { makeRunSpec } from '../plan/runSpec.js';
+import { bucketsFor, makeRunSpec } from '../plan/runSpec.js';
 import { planBuild } from '../plan/buildPlan.js';
-import { planScan } from '../plan/scanPlan.js';
+import { objectCost, planScan } from '../plan/scanPlan.js';
 import { readStageReceipts, writeBuildPlanDocs, writeScanPlanDocs } from '../run/documents.js';
 import { shardArgs } from '../run/shardArgs.js';
 import type { Stage } from '../run/layout.js';
@@ -91,6 +91,33 @@ function localCost(opts: LocalRunOptions): Partial<ShardingOptions> {
   return { perObjectCost: remote(opts.songs) || remote(opts.logs) ? LOCAL_S3_PER_OBJECT_COST : LOCAL_PER_OBJECT_COST };
 }
 
+/**
+ * Scan input per shard of a local run, unless --shards or --target-shard-bytes say otherwise. A
+ * scan shard's memory is bounded by memory.stagingBytes whatever its input, and each shard process
+ * costs ~0.3 s of CPU to start (Node, modules): 256 MiB shards (the pod default, sized for spreading
+ * work over many nodes) made 10 processes of 1 GB of logs and 100k song files on 2 cores where 4 do.
+ */
+export const LOCAL_SCAN_SHARD_BYTES = 1 << 30;
+
+/** A multiple of `parallel` (the lanes finish together), about LOCAL_SCAN_SHARD_BYTES of cost each. */
+export function localScanShards(parallel: number, totalCost: number): number {
+  return parallel * Math.max(1, Math.ceil(totalCost / (parallel * LOCAL_SCAN_SHARD_BYTES)));
+}
+
+/**
+ * Buckets for a local run, from the input. Buckets bound how finely one partition (a month of plays)
+ * can be cut into build units, hence a build shard's memory when one month holds most events: with
+ * at least (log input / targetShardBytes) buckets, even a single month is cut into units of about
+ * one target each. Beyond that, more buckets only cost: on one machine only `parallel` shards run at
+ * once, and every bucket is one staged segment per month per spill, each with a fixed cost to encode
+ * and decode (32 buckets, the default for 200 shards, made ~2,200 small segments of 1 GB of logs
+ * where 8 make ~560; docs/engine.md, "Performance").
+ */
+export function localBuckets(parallel: number, logCost: number, targetShardBytes: number, maxShards: number): number {
+  const want = Math.max(8, 2 * parallel, Math.ceil(logCost / targetShardBytes));
+  return Math.min(bucketsFor(maxShards), 2 ** Math.ceil(Math.log2(want)));
+}
+
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -121,7 +148,7 @@ async function runLocalUnchecked(opts: LocalRunOptions): Promise<LocalRunResult>
   const executor = typeof opts.executor === 'function' ? opts.executor : opts.executor === 'thread' ? threadExecutor() : processExecutor();
   const report = opts.reporter ?? {};
   const runId = opts.runId ?? newRunId(clock.date(), opts.random ?? Math.random);
-  const spec = makeRunSpec({
+  let spec = makeRunSpec({
     runId,
     songs: opts.songs,
     logs: opts.logs,
@@ -141,6 +168,16 @@ async function runLocalUnchecked(opts: LocalRunOptions): Promise<LocalRunResult>
   if (inputs.length === 0) throw new RunFailed(`no input found under ${opts.songs} or ${opts.logs}`);
 
   report.phase?.('planning');
+  // Local defaults that depend on the input (the spec written to run.json records what was chosen).
+  const userSharding = opts.sharding ?? {};
+  if (userSharding.shards === undefined && userSharding.targetShardBytes === undefined) {
+    const total = inputs.reduce((sum, o) => sum + objectCost(o.size, o.compressed, spec.sharding.perObjectCost), 0);
+    spec = { ...spec, sharding: { ...spec.sharding, shards: localScanShards(parallel, total) } };
+  }
+  if (opts.buckets === undefined) {
+    const logCost = inputs.reduce((sum, o) => sum + (o.kind === 'log' ? objectCost(o.size, o.compressed, 0) : 0), 0);
+    spec = { ...spec, buckets: localBuckets(parallel, logCost, spec.sharding.targetShardBytes, spec.sharding.maxShards) };
+  }
   const scanPlan = planScan(spec, inputs);
   try {
     await writeScanPlanDocs(out, spec, scanPlan);

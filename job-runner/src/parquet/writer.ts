@@ -21,6 +21,7 @@ import { sliceBatch } from '../columnar/take.js';
 import { checkBatch, emptyBatch } from '../columnar/values.js';
 import type { TableName } from '../run/types.js';
 import { dropFooterKeys } from './footer.js';
+import { encodeSmallFile, SMALL_FILE_MAX_ROWS, type SmallFileCompression } from './smallFile.js';
 import { TABLE_SCHEMAS, type TableSchema } from './tables.js';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'none';
@@ -30,6 +31,11 @@ export interface ParquetWriteOptions {
   rowGroupRows?: number;
   /** Default 'snappy' (read by every Parquet reader; see docs/parquet-writer.md for zstd). */
   compression?: ParquetCompression;
+  /**
+   * Encode files of 1..SMALL_FILE_MAX_ROWS rows in JS (smallFile.ts) instead of parquet-wasm.
+   * Default true; false forces parquet-wasm (tests compare the two, benchmarks measure them).
+   */
+  smallFiles?: boolean;
 }
 
 /**
@@ -76,11 +82,24 @@ export function encodeTableFile(table: TableName, batch: ColumnBatch, opts: Parq
   if (batch.length > rowGroupRows) throw new Error(`encodeTableFile: ${batch.length} rows exceed one row group of ${rowGroupRows}; use writeTableFile or writeTableStream`);
   try {
     const projected = project(schema, batch);
+    const small = smallPath(projected.length, opts);
+    if (small) return encodeSmallFile(schema, projected, small, CREATED_BY);
     const wasmTable = wasm.Table.fromIPCStream(toIpc(schema, projected));
     return dropFooterKeys(wasm.writeParquet(wasmTable, writerProperties(schema, opts)), new Set([ARROW_SCHEMA_KEY]));
   } catch (err) {
     throw wrapError(table, err);
   }
+}
+
+/**
+ * Files of 1..SMALL_FILE_MAX_ROWS rows are encoded in JS (smallFile.ts: no Arrow IPC, no WASM call,
+ * ~30x cheaper for the songs table's one-row partitions); larger ones, empty ones and zstd go through
+ * parquet-wasm. The choice depends only on the row count and options, so bytes stay deterministic.
+ */
+function smallPath(rows: number, opts: ParquetWriteOptions): SmallFileCompression | null {
+  const compression = opts.compression ?? 'snappy';
+  if (opts.smallFiles === false || rows < 1 || rows > SMALL_FILE_MAX_ROWS || (opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS) < rows) return null;
+  return compression === 'snappy' || compression === 'none' ? compression : null;
 }
 
 function tableSchema(table: TableName): TableSchema {
@@ -106,7 +125,36 @@ export async function* writeTableStream(
 ): AsyncGenerator<Uint8Array> {
   const schema = tableSchema(table);
   const rowGroupRows = checkRowGroupRows(opts);
-  const groups = rowGroups(schema, batches, rowGroupRows)[Symbol.asyncIterator]();
+  // A stream of at most SMALL_FILE_MAX_ROWS rows is a small file (the same bytes as writeTableFile):
+  // hold up to that many rows back before choosing the path.
+  const head: ColumnBatch[] = [];
+  let headRows = 0;
+  const input = (async function* () {
+    for await (const b of batches) yield b;
+  })();
+  for (;;) {
+    const next = await input.next();
+    if (next.done) {
+      const small = smallPath(headRows, opts);
+      if (small) {
+        try {
+          yield encodeSmallFile(schema, project(schema, concatBatches(head.map((b) => project(schema, b)))), small, CREATED_BY);
+        } catch (err) {
+          throw wrapError(table, err);
+        }
+        return;
+      }
+      break;
+    }
+    head.push(next.value);
+    headRows += next.value.length;
+    if (headRows > SMALL_FILE_MAX_ROWS) break;
+  }
+  const all = (async function* () {
+    yield* head;
+    yield* input;
+  })();
+  const groups = rowGroups(schema, all, rowGroupRows)[Symbol.asyncIterator]();
   // Errors thrown while feeding WASM surface as a generic stream error; keep ours to rethrow.
   let inputError: unknown = null;
   const source = new ReadableStream<wasm.RecordBatch>({

@@ -49,6 +49,8 @@ export interface ReadSplitOptions {
   blockBytes?: number;
   /** How much of a rejected line or tail is kept. */
   maxRejectSampleBytes: number;
+  /** Ranges up to this size are read with one Storage.get instead of a stream (default 1 MiB). */
+  wholeReadBytes?: number;
 }
 
 export const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;

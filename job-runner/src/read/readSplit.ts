@@ -23,6 +23,8 @@ const LOOKAHEAD = 256 * 1024;
 /** Further reads past `end` (a very long last line) double from here up to MAX_WINDOW. */
 const FIRST_WINDOW = 1 << 20;
 const MAX_WINDOW = 64 << 20;
+/** Ranges up to this size are read with one get() instead of a stream (a song file: one call). */
+export const DEFAULT_WHOLE_READ_BYTES = 1 << 20;
 
 export async function* readSplit(storage: Storage, split: InputSplit, opts: ReadSplitOptions): AsyncGenerator<ReadItem, void, undefined> {
   checkSplit(storage, split);
@@ -49,7 +51,7 @@ export async function* readSplit(storage: Storage, split: InputSplit, opts: Read
   // With start > 0, look for the end of the previous split's last line first, from byte start-1.
   let blocker = split.start === 0 ? blockerAt(0) : null;
   let pos = split.start === 0 ? 0 : split.start - 1;
-  for await (const chunk of rangeChunks(storage, split.key, pos, split.end, split.size)) {
+  for await (const chunk of rangeChunks(storage, split.key, pos, split.end, split.size, opts.wholeReadBytes ?? DEFAULT_WHOLE_READ_BYTES)) {
     let data = chunk;
     if (!blocker) {
       const nl = chunk.indexOf(0x0a);
@@ -90,18 +92,25 @@ async function* readGzip(storage: Storage, split: InputSplit, blocker: LineBlock
  * the consumer stops or the object (as listed: `size`) ends. Bounded reads keep S3 from sending
  * bytes nobody wants, without a second request in the common case.
  */
-async function* rangeChunks(storage: Storage, key: string, from: number, end: number, size: number): AsyncGenerator<Buffer, void, undefined> {
+async function* rangeChunks(storage: Storage, key: string, from: number, end: number, size: number, wholeReadBytes: number): AsyncGenerator<Buffer, void, undefined> {
   let start = from;
   let stop = Math.min(size, end + LOOKAHEAD);
   let window = FIRST_WINDOW;
   while (start < stop) {
-    const stream: Readable = await storage.stream(key, { start, end: stop });
-    let got = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      got += chunk.length;
-      yield chunk;
+    if (stop - start <= wholeReadBytes) {
+      // A small read (a song file, the tail of a split) in one call: no stream to set up and drain.
+      const bytes = await storage.get(key, { start, end: stop });
+      if (bytes.length > 0) yield bytes;
+      if (bytes.length < stop - start) return;
+    } else {
+      const stream: Readable = await storage.stream(key, { start, end: stop });
+      let got = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        got += chunk.length;
+        yield chunk;
+      }
+      if (got < stop - start) return; // the object is shorter than listed: it ends here
     }
-    if (got < stop - start) return; // the object is shorter than listed: it ends here
     start = stop;
     stop = Math.min(size, stop + window);
     window = Math.min(window * 2, MAX_WINDOW);

@@ -10,8 +10,8 @@ import { columnOf } from '../columnar/batch.js';
 import { sortIndices } from '../columnar/sort.js';
 import { takeColumn } from '../columnar/take.js';
 import { songplayIds } from './songplayId.js';
-import { SongMatcher } from './songLookup.js';
-import { timeFields } from './utcCalendar.js';
+import { SongMatcher, type Candidate } from './songLookup.js';
+import { dayOf, hourOf, timeFields, type TimeFields } from './utcCalendar.js';
 
 type NumCol = { data: Float64Array; valid: Uint8Array | null };
 
@@ -101,20 +101,22 @@ export function songplaysBatch(plays: ColumnBatch, rows: Int32Array, idWords: In
   const artistCodes = new Int32Array(n);
   const songValid = new Uint8Array(n);
   const artistValid = new Uint8Array(n);
-  const cache = new Map<number, ReturnType<SongMatcher['candidates']>>();
   let matched = 0;
   if (matcher && songId && artistId) {
-    const width = artist.dict.length + 1;
+    // Per song title (dictionary code) its artists' candidates, looked up once: most plays' titles
+    // match nothing (a null here), and for the rest the artist lookup is a Map get on a dictionary
+    // string whose hash V8 has cached. (A cache keyed by song code × artist code was the top of the
+    // build profile: the products outgrow small integers and every lookup hashed a heap number.)
+    const byTitle: (ReadonlyMap<string, readonly Candidate[]> | null | undefined)[] = new Array(song.dict.length);
     for (let i = 0; i < n; i++) {
       const r = rows[i]!;
       if ((song.valid !== null && song.valid[r] === 0) || (artist.valid !== null && artist.valid[r] === 0)) continue;
-      const pair = song.codes[r]! * width + artist.codes[r]!;
-      let cands = cache.get(pair);
-      if (cands === undefined) {
-        cands = matcher.candidates(song.dict[song.codes[r]!]!, artist.dict[artist.codes[r]!]!);
-        cache.set(pair, cands);
-      }
-      if (cands === null) continue;
+      const title = song.codes[r]!;
+      let artists = byTitle[title];
+      if (artists === undefined) byTitle[title] = artists = matcher.artistsOf(song.dict[title]!);
+      if (artists === null) continue;
+      const cands = artists.get(artist.dict[artist.codes[r]!]!);
+      if (cands === undefined) continue;
       const len = length.valid === null || length.valid[r] !== 0 ? length.data[r]! : NaN;
       const best = SongMatcher.best(cands, len);
       if (best < 0) continue;
@@ -161,10 +163,18 @@ export function timeBatch(plays: ColumnBatch, rows: Int32Array): ColumnBatch {
   const day = new Int32Array(m);
   const week = new Int32Array(m);
   const weekday = new Int32Array(m);
+  // Rows are in ts order, so the calendar fields of a day are computed once for all its rows.
+  let lastDay = NaN;
+  let f: TimeFields | null = null;
   for (let i = 0; i < m; i++) {
-    const f = timeFields(distinct[i]!);
-    start[i] = distinct[i]!;
-    hour[i] = f.hour;
+    const t = distinct[i]!;
+    const days = dayOf(t);
+    if (days !== lastDay || f === null) {
+      f = timeFields(t);
+      lastDay = days;
+    }
+    start[i] = t;
+    hour[i] = hourOf(t);
     day[i] = f.day;
     week[i] = f.week;
     weekday[i] = f.weekday;

@@ -27,6 +27,26 @@ export interface ShardArgs {
 
 export class UsageError extends Error {}
 
+/** What `--help` prints (plain text on stdout; everything else the shard says is JSON logs). */
+export const SHARD_USAGE = `usage: shard --out <uri> --run-id <id> --stage scan|build [--index N]
+
+Runs one shard of a planned run: the job-runner image's entrypoint (node dist/job-runner/src/main.js)
+and \`sparkify-lake shard\`. It reads <out>/_lake/runs/<id>/run.json and its task, writes its outputs
+and then its receipt; logs are JSON lines on stdout.
+
+  --out <uri>        the lake's output root: s3://bucket/prefix or a folder
+  --run-id <id>      the run (lowercase letters, digits and '-', at most 40)
+  --stage scan|build
+  --index N          the shard index; defaults to JOB_COMPLETION_INDEX (set by an Indexed Job)
+
+S3 settings come from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+SPARKIFY_S3_FORCE_PATH_STYLE. Exit codes: 0 done, 1 failed (retryable), 3 permanent failure.`;
+
+/** Whether the arguments ask for the usage text (`--help`, `-h`, with or without the `shard` word). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--help' || a === '-h');
+}
+
 export function parseShardArgs(argv: readonly string[], env: Record<string, string | undefined>): ShardArgs {
   const args = [...argv];
   if (args[0] === 'shard') args.shift();
@@ -134,6 +154,10 @@ export async function shardMain(argv: readonly string[], opts: ShardMainOptions 
  * abort the shard; when forked with an IPC channel, progress goes to the parent at most 5 times a second.
  */
 export async function shardEntrypoint(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(SHARD_USAGE + '\n');
+    return EXIT_DONE;
+  }
   const controller = new AbortController();
   const abort = () => controller.abort();
   process.on('SIGTERM', abort);

@@ -22,7 +22,7 @@ export function winnersBy(batch: ColumnBatch, key: string, skipEmpty: boolean): 
   return firstOfGroups(order, groupStarts(batch, order, [key]));
 }
 
-interface Candidate {
+export interface Candidate {
   row: number;
   songId: string;
   duration: number;
@@ -55,9 +55,9 @@ export class SongMatcher {
     for (const byArtist of this.index.values()) for (const list of byArtist.values()) list.sort((x, y) => compareCodePoints(x.songId, y.songId));
   }
 
-  /** Candidates for a (song, artist) pair, or null when nothing can match. */
-  candidates(song: string, artist: string): readonly Candidate[] | null {
-    return this.index.get(song)?.get(artist) ?? null;
+  /** artist_name → candidates for a song title, or null when no song has that title. */
+  artistsOf(song: string): ReadonlyMap<string, readonly Candidate[]> | null {
+    return this.index.get(song) ?? null;
   }
 
   /** The best candidate's row in `songs`, or -1. `length` NaN means unknown. */

@@ -60,7 +60,12 @@ export interface TimeFields {
 export function timeFields(ts: number): TimeFields {
   const days = dayOf(ts);
   const { year, month, day } = civilFromDays(days);
-  return { hour: Math.floor((ts - days * DAY_MS) / 3_600_000), day, week: isoWeek(days), month, year, weekday: isoWeekday(days) };
+  return { hour: hourOf(ts), day, week: isoWeek(days), month, year, weekday: isoWeekday(days) };
+}
+
+/** Hour of the UTC day, 0-23. */
+export function hourOf(ts: number): number {
+  return Math.floor((ts - dayOf(ts) * DAY_MS) / 3_600_000);
 }
 
 /**

@@ -5,20 +5,8 @@
 // governs everything), then error mapping to StorageError with an actionable message.
 // Streams survive a connection dropped mid-body: they resume with a ranged GET from the last byte
 // received, pinned to the object's ETag so a concurrent overwrite cannot splice two versions.
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { checkKey, checkRange } from './keys.js';
 import { partsOf, uploadParts, type MultipartCalls } from './multipart.js';
@@ -27,6 +15,17 @@ import { systemClock, withRetry, type RetryClock, type RetryOutcome } from './re
 import { classifyS3Error, isTransientS3Error, toStorageError, type S3Context } from './s3Errors.js';
 import { Semaphore } from './semaphore.js';
 import { StorageError, type ByteRange, type ObjectInfo, type Storage } from './storage.js';
+
+/**
+ * The SDK, loaded on the first S3Storage: a shard of a local run (and the operator's plain planning)
+ * never needs it, and loading it costs ~0.15 s of CPU per process. `require` keeps openStorage
+ * synchronous; the SDK ships CommonJS builds.
+ */
+let sdk: typeof S3Sdk | null = null;
+function s3Sdk(): typeof S3Sdk {
+  sdk ??= createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof S3Sdk;
+  return sdk;
+}
 
 /** DeleteObjects takes at most 1000 keys. */
 const DELETE_BATCH = 1000;
@@ -44,7 +43,8 @@ interface OpenBody {
 
 export class S3Storage implements Storage {
   readonly root: string;
-  readonly client: S3Client;
+  readonly client: S3Sdk.S3Client;
+  private readonly sdk = s3Sdk();
   private readonly sem: Semaphore;
   private readonly ctx: S3Context;
   private readonly clock: RetryClock;
@@ -69,7 +69,7 @@ export class S3Storage implements Storage {
       source: opts.source,
     };
     const agent = { keepAlive: true, maxSockets: settings.maxConcurrency };
-    this.client = new S3Client({
+    this.client = new this.sdk.S3Client({
       endpoint: settings.endpoint,
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
@@ -111,7 +111,7 @@ export class S3Storage implements Storage {
     let token: string | undefined;
     do {
       const page = await this.call('list', prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token, MaxKeys: 1000 })),
+        this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token, MaxKeys: 1000 })),
       );
       this.bucketSeen = true;
       for (const o of page.Contents ?? []) {
@@ -126,7 +126,7 @@ export class S3Storage implements Storage {
   async head(key: string): Promise<ObjectInfo | null> {
     checkKey(key, this.root);
     try {
-      const r = await this.call('read', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
+      const r = await this.call('read', key, () => this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
       this.bucketSeen = true;
       return { key, size: r.ContentLength ?? 0, etag: r.ETag, lastModified: r.LastModified };
     } catch (err) {
@@ -142,7 +142,7 @@ export class S3Storage implements Storage {
   private async checkBucket(): Promise<void> {
     if (this.bucketSeen) return;
     try {
-      await this.call('read', '', () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+      await this.call('read', '', () => this.client.send(new this.sdk.HeadBucketCommand({ Bucket: this.bucket })));
       this.bucketSeen = true;
     } catch (err) {
       if (err instanceof StorageError && err.kind === 'not-found') {
@@ -159,7 +159,7 @@ export class S3Storage implements Storage {
     // The body is read inside the retried call: a connection dropped mid-body is retried whole.
     const got = await this.call('read', key, async () => {
       try {
-        const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: rangeHeader(range) }));
+        const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: rangeHeader(range) }));
         const body = await readAll(r.Body as Body, r.ContentLength);
         const w = servedWindow(range?.start ?? 0, range?.end, r.ContentRange);
         return w.skip === 0 && w.limit >= body.length ? body : body.subarray(w.skip, w.skip + w.limit);
@@ -189,7 +189,7 @@ export class S3Storage implements Storage {
         const release = await this.sem.acquire();
         try {
           const r = await this.client.send(
-            new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: rangeHeader(start === 0 && end === undefined ? undefined : { start, end: end ?? Infinity }), IfMatch: etag }),
+            new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: rangeHeader(start === 0 && end === undefined ? undefined : { start, end: end ?? Infinity }), IfMatch: etag }),
           );
           this.bucketSeen = true;
           return { body: r.Body as Body, release, etag: r.ETag, ...servedWindow(start, end, r.ContentRange) };
@@ -285,7 +285,7 @@ export class S3Storage implements Storage {
 
   private async putObject(key: string, body: Buffer, contentType: string | undefined): Promise<void> {
     await this.call('write', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentLength: body.length, ContentType: contentType })),
+      this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentLength: body.length, ContentType: contentType })),
     );
     this.bucketSeen = true;
   }
@@ -295,20 +295,20 @@ export class S3Storage implements Storage {
     const Key = this.prefix + key;
     return {
       create: async () => {
-        const r = await this.call('write', key, () => this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType })));
+        const r = await this.call('write', key, () => this.client.send(new this.sdk.CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType })));
         if (!r.UploadId) throw new StorageError('server', `S3 at ${this.ctx.endpointLabel} started a multipart upload of ${this.target(key)} without an upload id`, false);
         return r.UploadId;
       },
       uploadPart: async (UploadId, PartNumber, body) => {
-        const r = await this.call('write', key, () => this.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: body, ContentLength: body.length })));
+        const r = await this.call('write', key, () => this.client.send(new this.sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: body, ContentLength: body.length })));
         if (!r.ETag) throw new StorageError('server', `S3 at ${this.ctx.endpointLabel} accepted part ${PartNumber} of ${this.target(key)} without an ETag`, false);
         return r.ETag;
       },
       complete: async (UploadId, Parts) => {
-        await this.call('write', key, () => this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } })));
+        await this.call('write', key, () => this.client.send(new this.sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } })));
       },
       abort: async (UploadId) => {
-        await this.call('write', key, () => this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })));
+        await this.call('write', key, () => this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId })));
       },
     };
   }
@@ -332,7 +332,7 @@ export class S3Storage implements Storage {
 
   private async deleteBatch(batch: string[]): Promise<void> {
     const r = await this.call('delete', batch[0]!, () =>
-      this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.prefix + k })), Quiet: true } })),
+      this.client.send(new this.sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.prefix + k })), Quiet: true } })),
     );
     const errors = (r.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
     if (errors.length > 0) {
@@ -347,7 +347,7 @@ export class S3Storage implements Storage {
     // The semaphore bounds the requests; starting them all at once just queues them there.
     await Promise.all(
       batch.map((key) =>
-        this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }))).catch((err: unknown) => {
+        this.call('delete', key, () => this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }))).catch((err: unknown) => {
           if (err instanceof StorageError && err.kind === 'not-found') return;
           throw err;
         }),

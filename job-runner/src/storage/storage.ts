@@ -34,6 +34,13 @@ export interface Storage {
   putStream(key: string, body: AsyncIterable<Uint8Array> | Readable, opts?: { contentType?: string }): Promise<void>;
   /** Deletes keys; missing keys are not an error. Batched by the implementation. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Optional: removes what writers killed mid-write left under `prefix` (invisible to `list`) whose
+   * last write is older than `olderThan`; returns how many. Local folders leave temp files; S3 keeps
+   * incomplete multipart uploads, which a bucket lifecycle rule (AbortIncompleteMultipartUpload)
+   * expires, so S3Storage does not implement it.
+   */
+  removeStaleWrites?(prefix: string, olderThan: Date): Promise<number>;
 }
 
 /**

@@ -4,8 +4,8 @@
 // never deletes a file of the committed manifest.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tempDir } from '../../helpers/paths.js';
 import {
   commitRun,
@@ -110,4 +110,32 @@ test('discardRun removes the run\'s files but never a committed one', async () =
   assert.ok(!existsSync(join(root, lakeLayout.stagedPrefix('k2'), 'scan-00000.arrows')));
   await discardRun(out, 'k1');
   assert.ok(existsSync(join(root, 'users', 'part-k1-00000.parquet')), 'the committed run keeps its files');
+});
+
+test('commit and discardRun remove temp files of killed writers older than the grace period (injected clock)', async () => {
+  const { out, root, spec, build } = await setup('t1', [{ key: 'users/part-t1-00000.parquet', body: 'abc' }]);
+  const now = new Date(Date.UTC(2026, 0, 2, 12));
+  const temp = (rel: string, ageMs: number) => {
+    const path = join(root, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, 'half a write');
+    const t = new Date(now.getTime() - ageMs);
+    utimesSync(path, t, t);
+    return path;
+  };
+  const hour = 3600_000;
+  const staleTable = temp('songs/year=2000/artist_id=AR1/.slake-tmp-aaaaaa', 2 * hour);
+  const staleStaged = temp(`${lakeLayout.stagedPrefix('t1')}.slake-tmp-bbbbbb`, 2 * hour);
+  const staleRejects = temp(`${lakeLayout.rejectsPrefix('t1')}.slake-tmp-cccccc`, 2 * hour);
+  const live = temp('users/.slake-tmp-dddddd', 10 * 60_000);
+  const scan = [...(await readReceipts(out, 't1', 'scan')).values()];
+  await commitRun(out, spec, scan, [build], { now: () => now });
+  for (const p of [staleTable, staleStaged, staleRejects]) assert.ok(!existsSync(p), `${p} removed`);
+  assert.ok(!existsSync(join(root, 'songs', 'year=2000')), 'folders left empty are pruned');
+  assert.ok(existsSync(live), 'a temp file written 10 minutes ago may belong to a live writer');
+
+  const staleOther = temp(`${lakeLayout.stagedPrefix('t2')}.slake-tmp-eeeeee`, 30 * 60_000);
+  await discardRun(out, 't2', { now: () => now, staleWriteGraceMs: 20 * 60_000 });
+  assert.ok(!existsSync(staleOther), 'discardRun sweeps the run it discards, with its own grace period');
+  assert.ok(existsSync(live));
 });

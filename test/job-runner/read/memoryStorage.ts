@@ -7,7 +7,7 @@ import { StorageError, type ByteRange, type ObjectInfo, type Storage } from '../
 export class ChunkyMemoryStorage implements Storage {
   readonly root = 'mem://test/';
   readonly objects = new Map<string, Buffer>();
-  /** Bytes served by stream() since construction: checks that reads stay near their range. */
+  /** Bytes served by get() and stream() since construction: checks that reads stay near their range. */
   served = 0;
   streamsOpened = 0;
 
@@ -23,10 +23,13 @@ export class ChunkyMemoryStorage implements Storage {
   async get(key: string, range?: ByteRange): Promise<Buffer> {
     const o = this.objects.get(key);
     if (!o) throw new StorageError('not-found', `object ${this.root}${key} does not exist`, false);
-    return Buffer.from(range ? o.subarray(range.start, range.end) : o);
+    const bytes = Buffer.from(range ? o.subarray(range.start, range.end) : o);
+    this.served += bytes.length;
+    return bytes;
   }
   async stream(key: string, range?: ByteRange): Promise<Readable> {
     const o = await this.get(key, range);
+    this.served -= o.length; // counted as the chunks are consumed
     this.streamsOpened++;
     const chunks: Buffer[] = [];
     for (let i = 0; i < o.length; ) {

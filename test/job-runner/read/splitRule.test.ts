@@ -49,7 +49,7 @@ async function collect(it: AsyncIterable<ReadItem>): Promise<ReadItem[]> {
   return out;
 }
 
-async function checkObject(storage: Storage, key: string, data: Buffer, splits: InputSplit[], opts: { maxLineBytes: number; blockBytes: number; maxRejectSampleBytes: number }, label: string) {
+async function checkObject(storage: Storage, key: string, data: Buffer, splits: InputSplit[], opts: { maxLineBytes: number; blockBytes: number; maxRejectSampleBytes: number; wholeReadBytes?: number }, label: string) {
   const want = modelLines(data);
   const problems: string[] = [];
   const seen: SeenLine[] = [];
@@ -98,7 +98,8 @@ test('every line is read exactly once over random splits (in-memory, random chun
   for (let seed = 1; seed <= iterations; seed++) {
     const rand = seeded(seed);
     const maxLineBytes = 8 + Math.floor(rand() * 60);
-    const opts = { maxLineBytes, blockBytes: 1 + Math.floor(rand() * 200), maxRejectSampleBytes: Math.floor(rand() * 12) };
+    // Half the objects through small whole reads (one get), half through chunked streams only.
+    const opts = { maxLineBytes, blockBytes: 1 + Math.floor(rand() * 200), maxRejectSampleBytes: Math.floor(rand() * 12), wholeReadBytes: rand() < 0.5 ? 0 : 1 << 20 };
     const data = randomObject(rand, maxLineBytes);
     const storage = new ChunkyMemoryStorage(rand, 1 + Math.floor(rand() * 150));
     await storage.put('obj.json', data);
@@ -112,7 +113,8 @@ test('every line is read exactly once over random splits (local files)', async (
   for (let seed = 10_001; seed <= 10_150; seed++) {
     const rand = seeded(seed);
     const maxLineBytes = 8 + Math.floor(rand() * 60);
-    const opts = { maxLineBytes, blockBytes: 1 + Math.floor(rand() * 200), maxRejectSampleBytes: Math.floor(rand() * 12) };
+    // Half the objects through small whole reads (one get), half through chunked streams only.
+    const opts = { maxLineBytes, blockBytes: 1 + Math.floor(rand() * 200), maxRejectSampleBytes: Math.floor(rand() * 12), wholeReadBytes: rand() < 0.5 ? 0 : 1 << 20 };
     const data = randomObject(rand, maxLineBytes);
     writeFileSync(join(dir, `o${seed}.jsonl`), data);
     await checkObject(storage, `o${seed}.jsonl`, data, randomSplits(rand, `o${seed}.jsonl`, data.length), opts, `seed ${seed}`);

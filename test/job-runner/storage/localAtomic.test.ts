@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocalStorage } from '../../../job-runner/src/storage/localStorage.js';
@@ -38,4 +38,81 @@ test('local: SIGKILL during putStream leaves the previous object intact and no v
   const listed: string[] = [];
   for await (const o of s.list()) listed.push(o.key);
   assert.deepEqual(listed, ['t/old.json']);
+});
+
+// A write whose folder is pruned by a concurrent delete used to be retried from the start, reading
+// a streamed body a second time: the object stored was what was left of the stream (empty). Now
+// the temp file is created before the body is read, so the folder cannot be pruned under it.
+test('local: putStream reads its body only once its temp file exists, and stores it whole', async () => {
+  const root = tempDir('slake-once-') + '/';
+  const s = new LocalStorage(root);
+  const chunks = [Buffer.from('first chunk|'), Buffer.from('second chunk|'), Buffer.from('third chunk')];
+  let pulls = 0;
+  let tempSeenAtFirstPull: boolean | null = null;
+  async function* body() {
+    for (const c of chunks) {
+      if (pulls++ === 0) {
+        // What a concurrent delete of the folder's last object does: prune the folder if it is empty.
+        const names = readdirSync(join(root, 'f'));
+        tempSeenAtFirstPull = names.some((n) => n.startsWith('.slake-tmp-'));
+        try {
+          rmdirSync(join(root, 'f'));
+        } catch {
+          // ENOTEMPTY: the temp file protects the folder
+        }
+      }
+      yield c;
+    }
+  }
+  await s.putStream('f/obj', body());
+  assert.equal((await s.get('f/obj')).toString(), 'first chunk|second chunk|third chunk');
+  assert.equal(pulls, chunks.length, 'every chunk read exactly once');
+  assert.equal(tempSeenAtFirstPull, true, 'the temp file exists before the first chunk is read');
+});
+
+test('local: streamed writes racing deletes that prune their folder all land whole', async () => {
+  const root = tempDir('slake-race-') + '/';
+  const s = new LocalStorage(root);
+  const payload = (i: number) => Array.from({ length: 8 }, (_, k) => Buffer.from(`${i}:${k};`));
+  async function* body(i: number) {
+    for (const c of payload(i)) {
+      await new Promise((r) => setImmediate(r));
+      yield c;
+    }
+  }
+  for (let i = 0; i < 60; i++) {
+    await s.put(`r${i}/sibling`, 'x');
+    // The delete empties the folder and prunes it while the put is between mkdir and open, or not.
+    await Promise.all([s.putStream(`r${i}/obj`, body(i)), s.delete([`r${i}/sibling`])]);
+    assert.equal((await s.get(`r${i}/obj`)).toString(), Buffer.concat(payload(i)).toString(), `write ${i}`);
+  }
+});
+
+test('local: removeStaleWrites removes dead writers\' temp files older than the cut, keeps the rest', async () => {
+  const root = tempDir('slake-sweep-') + '/';
+  const s = new LocalStorage(root);
+  await s.put('t/a/kept.json', 'object');
+  const old = new Date(Date.UTC(2026, 0, 1));
+  const recent = new Date(Date.UTC(2026, 0, 1, 2));
+  const temp = (rel: string, mtime: Date) => {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), 'half a write');
+    utimesSync(join(root, rel), mtime, mtime);
+  };
+  temp('t/a/.slake-tmp-000001', old);
+  temp('t/b/c/.slake-tmp-000002', old); // alone in its folders: they go too
+  temp('t/a/.slake-tmp-000003', recent); // a live writer's
+  temp('u/.slake-tmp-000004', old); // outside the prefix
+  const listed = async () => {
+    const out: string[] = [];
+    for await (const o of s.list()) out.push(o.key);
+    return out;
+  };
+  assert.deepEqual(await listed(), ['t/a/kept.json'], 'temp files are never listed');
+  assert.equal(await s.removeStaleWrites('t/', new Date(Date.UTC(2026, 0, 1, 1))), 2);
+  assert.deepEqual(readdirSync(join(root, 't', 'a')).sort(), ['.slake-tmp-000003', 'kept.json']);
+  assert.ok(!existsSync(join(root, 't', 'b')), 'folders left empty are pruned');
+  assert.ok(existsSync(join(root, 'u', '.slake-tmp-000004')));
+  assert.deepEqual(await listed(), ['t/a/kept.json']);
+  assert.equal(await s.removeStaleWrites('missing/', new Date()), 0);
 });
