@@ -163,6 +163,7 @@ export async function startOperator(o: OperatorOptions = {}): Promise<RunningOpe
         await controller.stop();
         await probes.close();
         rest.close();
+        storages.close(); // the shared S3 clients go with their last storage (keep-alive sockets closed)
         log.info('stopped');
       })();
       return stopping;

@@ -71,6 +71,13 @@ interface Case {
   want?: Partial<Record<TableName, { cols: string; groupBy?: string; rows: unknown[][] }>>;
 }
 
+/** A copy of `bytes` changed by `f`. */
+function damaged(bytes: Buffer, f: (b: Buffer) => void): Buffer {
+  const b = Buffer.from(bytes);
+  f(b);
+  return b;
+}
+
 const gz = gzipSync(Buffer.from(lines(ev({ ts: T0, userId: '1' }), ev({ ts: T0 + 1, userId: '2' }))));
 
 const cases: Case[] = [
@@ -104,6 +111,37 @@ const cases: Case[] = [
     read: 2,
     rejects: { 'line-too-long': 1 },
     want: { users: { cols: 'user_id', rows: [[1n]] } },
+  },
+  {
+    name: 'a trailing \\r is the line terminator: it does not count towards maxLineBytes',
+    opts: { maxLineBytes: 400 },
+    logs: {
+      'a.json': [
+        ev({ userId: '1', location: 'x'.repeat(400 - ev({ userId: '1', location: '' }).length) }),
+        ev({ userId: '2', location: 'x'.repeat(401 - ev({ userId: '2', location: '' }).length) }),
+      ].map((l) => l + '\r\n').join(''),
+    },
+    read: 2,
+    rejects: { 'line-too-long': 1 },
+    want: { users: { cols: 'user_id', rows: [[1n]] } },
+  },
+  {
+    name: 'partition-value-too-long: artist_id=<escaped> over 255 UTF-8 bytes, checked after missing-song_id',
+    songs: {
+      'a.json': lines(
+        song({ song_id: 'S1', artist_id: 'AR' + '/'.repeat(81) }), // 10 + 2 + 243 = 255: kept
+        song({ song_id: 'S2', artist_id: '/'.repeat(82) }), // 256
+        song({ song_id: 'S3', artist_id: '日'.repeat(82) }), // 256
+        song({ song_id: 'S4', artist_id: '😀'.repeat(61) + 'A' }), // 255: kept
+        song({ song_id: 'S5', artist_id: '😀'.repeat(62) + 'A' }), // 259
+        song({ song_id: '', artist_id: '/'.repeat(82) }), // missing-song_id first
+        song({ song_id: 'S6', artist_id: 300 }), // a number: its text, "300"
+        song({ song_id: 'S7', artist_id: '' }), // the default partition
+      ),
+    },
+    read: 8,
+    rejects: { 'partition-value-too-long': 3, 'missing-song_id': 1 },
+    want: { songs: { cols: 'song_id', rows: [['S1'], ['S4'], ['S6'], ['S7']] } },
   },
   {
     name: 'invalid-json is exactly what JSON.parse rejects',
@@ -164,7 +202,7 @@ const cases: Case[] = [
     want: { users: { cols: 'user_id', rows: [[7n], [8n], [9n], [10n]] }, songplays: { cols: 'user_id', rows: [[7n], [8n], [9n], [10n]] } },
   },
   {
-    name: 'gzip: whole, truncated (lines before the cut kept), cut in the header, not gzip, empty, bad CRC',
+    name: 'gzip: whole, truncated (lines before the cut kept), cut in the header, not gzip, empty (no records); bad CRC, bad ISIZE, damaged header: quarantined whole',
     logs: {
       'a.json.gz': gz,
       'b.json.gz': gz.subarray(0, gz.length - 8),
@@ -172,9 +210,13 @@ const cases: Case[] = [
       'd.json.gz': Buffer.from(ev({ userId: '9' }) + '\n'),
       'e.json.gz': Buffer.alloc(0),
       'f.json.gz': Buffer.concat([gz.subarray(0, gz.length - 6), Buffer.from([gz[gz.length - 6]! ^ 0xff]), gz.subarray(gz.length - 5)]),
+      // Users 3, 4 and 5 appear only in corrupt objects: none of their lines may reach a table.
+      'g.json.gz': damaged(gzipSync(lines(ev({ ts: T0 + 3, userId: '3' }), ev({ ts: T0 + 4, userId: '3' }))), (b) => (b[b.length - 8] ^= 0x01)),
+      'h.json.gz': damaged(gzipSync(lines(ev({ ts: T0 + 5, userId: '4' }))), (b) => (b[b.length - 1] ^= 0x01)),
+      'i.json.gz': damaged(gzipSync(lines(ev({ ts: T0 + 6, userId: '5' }))), (b) => (b[2] = 7)),
     },
     read: 11,
-    rejects: { 'truncated-gzip': 3, 'corrupt-gzip': 2 },
+    rejects: { 'truncated-gzip': 2, 'corrupt-gzip': 5 },
     want: { songplays: { cols: 'user_id, count(*)', groupBy: 'user_id', rows: [[1n, 1n], [2n, 1n]] } },
   },
   {
@@ -335,8 +377,14 @@ const cases: Case[] = [
   {
     name: 'partition values are kept as values; year 0 kept; empty files hold no records; hidden and non-JSON names are not inputs',
     songs: {
-      // DuckDB's hive reader turns the partition value NULL into SQL NULL: the reference models that.
-      'a.json': lines(song({ song_id: 'S1', artist_id: 'AR/../x=1', year: 0 }), song({ song_id: 'S2', artist_id: 'a%b:c', year: null }), song({ song_id: 'S4', artist_id: 'NULL', year: 2001 })),
+      // The engine escapes NULL (DuckDB would read a bare one as SQL NULL), so it reads back as itself;
+      // the literal __HIVE_DEFAULT_PARTITION__ is the default partition, read back as null.
+      'a.json': lines(
+        song({ song_id: 'S1', artist_id: 'AR/../x=1', year: 0 }),
+        song({ song_id: 'S2', artist_id: 'a%b:c', year: null }),
+        song({ song_id: 'S4', artist_id: 'NULL', year: 2001 }),
+        song({ song_id: 'S5', artist_id: '__HIVE_DEFAULT_PARTITION__', year: 2001 }),
+      ),
       'empty.json': '',
       '_ignored.json': 'not json',
       '_temporary/x.json': 'not json',
@@ -345,11 +393,11 @@ const cases: Case[] = [
       'UPPER.JSON': song({ song_id: 'S3', artist_id: 'AR3', year: 1999 }),
     },
     logs: { 'empty.json': '', 'blank.json': '\n\n' },
-    read: 4,
+    read: 5,
     rejects: {},
     want: {
-      songs: { cols: 'song_id, year, artist_id', rows: [['S1', 0, 'AR/../x=1'], ['S2', null, 'a%b:c'], ['S3', 1999, 'AR3'], ['S4', 2001, null]] },
-      artists: { cols: 'artist_id', rows: [['AR/../x=1'], ['AR3'], ['NULL'], ['a%b:c']] },
+      songs: { cols: 'song_id, year, artist_id', rows: [['S1', 0, 'AR/../x=1'], ['S2', null, 'a%b:c'], ['S3', 1999, 'AR3'], ['S4', 2001, 'NULL'], ['S5', 2001, null]] },
+      artists: { cols: 'artist_id', rows: [['AR/../x=1'], ['AR3'], ['NULL'], ['__HIVE_DEFAULT_PARTITION__'], ['a%b:c']] },
     },
   },
 ];

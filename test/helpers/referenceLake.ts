@@ -11,9 +11,12 @@
 // gunzip (with the truncated/corrupt rules), and replacing invalid UTF-8 by U+FFFD (read_text refuses
 // invalid UTF-8). Such files are decoded into a temporary folder that read_text then reads.
 //
-// Known limits (documented in docs/benchmarks.md): a line holding a lone-surrogate escape ("\ud800") is
-// valid for JSON.parse but not for yyjson; the oracle refuses such input with an error rather than
-// disagree silently. Partition values are modelled as DuckDB reads them back (see `asReadBack`).
+// Known limits (docs/schema-on-read.md, "Decisions"): a line holding a lone-surrogate escape ("\ud800")
+// is valid for JSON.parse but not for yyjson; the oracle refuses such input with an error rather than
+// disagree silently. A corrupt gzip object (not a truncated one) is one reject whose sample is exact
+// when only its trailer is wrong or nothing decodes; for damage mid-stream the engine shows what it
+// decoded before zlib noticed, which the oracle does not model (corruptGzip.test.ts checks that on its
+// own). Partition values are modelled as DuckDB reads them back (see `as_read_back` in referenceSql.ts).
 import { isUtf8 } from 'node:buffer';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,36 +121,36 @@ function listFiles(root: string): string[] {
 }
 
 /**
- * Gunzips with the rules of docs/schema-on-read.md, keeping every byte that decodes before an error.
- * zlib's one-shot API with Z_SYNC_FLUSH returns what a cut stream decodes to without failing; for a
- * corrupt stream, the longest prefix of the object that still decodes (found by bisection: any prefix
- * of a decodable prefix decodes) gives the bytes before the corruption.
+ * Gunzips with the rules of docs/schema-on-read.md. A stream that stops early (zlib: Z_BUF_ERROR,
+ * "unexpected end of file") keeps what the one-shot API decodes from it with Z_SYNC_FLUSH, which does
+ * not fail on a cut stream. Any other error (bad header, bad deflate data, CRC-32 or ISIZE mismatch)
+ * quarantines the object whole: no lines. Its sample is the decoded text when only the trailer is
+ * wrong (the stream without its 8-byte trailer decodes), else the object's first raw bytes.
  */
-function gunzip(bytes: Buffer): { data: Buffer; error: 'truncated-gzip' | 'corrupt-gzip' | null } {
-  const partial = (n: number) => gunzipSync(bytes.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+type Gunzipped = { data: Buffer; error: null } | { data: Buffer; error: 'truncated-gzip' } | { sample: Buffer; sampleBytes: number; error: 'corrupt-gzip' };
+
+function gunzip(bytes: Buffer): Gunzipped {
+  const syncFlush = (b: Buffer) => gunzipSync(b, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   try {
     return { data: gunzipSync(bytes), error: null };
   } catch (err) {
-    // zlib says Z_BUF_ERROR "unexpected end of file" when the stream stops early (a cut object, or an
-    // empty one); anything else (bad header, bad block, bad CRC) is corruption.
-    if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return { data: partial(bytes.length), error: 'truncated-gzip' };
-    let [good, bad] = [0, bytes.length];
-    while (bad - good > 1) {
-      const mid = (good + bad) >>> 1;
-      try {
-        partial(mid);
-        good = mid;
-      } catch {
-        bad = mid;
-      }
+    if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return { data: syncFlush(bytes), error: 'truncated-gzip' };
+    try {
+      const text = syncFlush(bytes.subarray(0, bytes.length - 8));
+      if (text.length > 0) return { sample: text, sampleBytes: text.length, error: 'corrupt-gzip' };
+    } catch {
+      // damaged before the trailer: show the raw bytes
     }
-    return { data: partial(good), error: 'corrupt-gzip' };
+    return { sample: bytes, sampleBytes: bytes.length, error: 'corrupt-gzip' };
   }
 }
 
+/** UTF-8 text as is: a leading BOM is kept (TextDecoder's default drops it). */
+const utf8 = (bytes: Uint8Array) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+
 function cut(text: string, maxBytes: number): string {
   const b = Buffer.from(text);
-  return b.length <= maxBytes ? text : new TextDecoder().decode(b.subarray(0, maxBytes));
+  return b.length <= maxBytes ? text : utf8(b.subarray(0, maxBytes));
 }
 
 /** Decodes what DuckDB cannot read directly into `tmp`; returns the files and the gzip rejects. */
@@ -161,26 +164,30 @@ async function stageSources(input: ReferenceInput, tmp: string, maxSample: numbe
       const original = join(root, ...key.split('/'));
       let bytes: Buffer = readFileSync(original);
       let changed = false;
-      if (/\.gz$/i.test(key)) {
-        const { data, error } = gunzip(bytes);
+      // An empty object holds no records, whatever its name: an empty .gz is not a truncated stream.
+      if (/\.gz$/i.test(key) && bytes.length > 0) {
+        const got = gunzip(bytes);
         changed = true;
-        if (error) {
+        if (got.error === 'corrupt-gzip') {
+          // The whole object is one record: none of its lines are read.
+          gzipRejects.push({ kind, source: key, ordinal, line: 1, offset: 0, reason: got.error, raw: cut(utf8(got.sample), maxSample) });
+          bytes = Buffer.alloc(0);
+        } else if (got.error === 'truncated-gzip') {
           // Complete lines before the cut are records as usual; the incomplete tail is one reject.
-          const lastNl = data.lastIndexOf(0x0a);
-          const whole = data.subarray(0, lastNl + 1);
-          const tail = error === 'corrupt-gzip' && data.length === 0 ? bytes.subarray(0, maxSample) : data.subarray(lastNl + 1);
+          const lastNl = got.data.lastIndexOf(0x0a);
+          const whole = got.data.subarray(0, lastNl + 1);
           let lines = 1;
           for (const b of whole) if (b === 0x0a) lines++;
-          gzipRejects.push({ kind, source: key, ordinal, line: lines, offset: whole.length, reason: error, raw: cut(new TextDecoder().decode(tail), maxSample) });
+          gzipRejects.push({ kind, source: key, ordinal, line: lines, offset: whole.length, reason: got.error, raw: cut(utf8(got.data.subarray(lastNl + 1)), maxSample) });
           bytes = whole;
         } else {
-          bytes = data;
+          bytes = got.data;
         }
       }
       if (!isUtf8(bytes)) {
         // WHATWG decoding (as TextDecoder): each maximal invalid subpart becomes one U+FFFD. A BOM is
         // kept: JSON.parse refuses it, so a line starting with one is invalid JSON.
-        bytes = Buffer.from(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes));
+        bytes = Buffer.from(utf8(bytes));
         changed = true;
       }
       let path = original;
@@ -237,8 +244,10 @@ export async function buildReferenceLake(input: ReferenceInput, opts: ReferenceO
       throw new Error(`reference lake: ${String(key)} line ${String(line)} holds a lone-surrogate escape, which JSON.parse accepts but DuckDB cannot parse; the oracle cannot judge it`);
     }
 
+    // raw as bytes: the client decodes VARCHARs with a TextDecoder that drops a leading BOM, which is
+    // part of the record (a line starting with one is invalid JSON).
     const sqlRejects = (
-      await connection.runAndReadAll(`SELECT kind, key, ordinal, line, byte_offset, reason, raw FROM rejects ORDER BY ordinal, byte_offset`)
+      await connection.runAndReadAll(`SELECT kind, key, ordinal, line, byte_offset, reason, encode(raw) FROM rejects ORDER BY ordinal, byte_offset`)
     ).getRowsJS();
     const rejects: (ReferenceReject & { ordinal: number })[] = sqlRejects.map(([kind, key, ordinal, line, offset, reason, raw]) => ({
       kind: kind as 'song' | 'log',
@@ -247,7 +256,7 @@ export async function buildReferenceLake(input: ReferenceInput, opts: ReferenceO
       line: Number(line),
       offset: Number(offset),
       reason: String(reason),
-      raw: cut(String(raw), maxSample),
+      raw: cut((raw as Buffer).toString('utf8'), maxSample),
     }));
     rejects.push(...gzipRejects);
     rejects.sort((a, b) => a.ordinal - b.ordinal || a.offset - b.offset);

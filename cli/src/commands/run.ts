@@ -13,9 +13,14 @@ Builds the five-table lake from raw song and log JSON, on this machine. URIs are
 (S3 settings from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or folders.
 
 options:
-  --shards N                 scan shards (default: from --target-shard-bytes, at least --parallel)
+  --shards N                 scan shards (default: a multiple of --parallel with about 1 GiB of input
+                             each, K × ceil(input / (K × 1Gi)), input counting .gz bytes 6 times and
+                             16Ki per object, 64Ki from S3; with --target-shard-bytes, ceil(input /
+                             SIZE)); always at least K, at most --max-shards, and no more than there
+                             are input pieces to share out
   --parallel K               shards run at once (default: the number of CPUs)
-  --target-shard-bytes SIZE  input per shard, e.g. 256Mi (default 256Mi)
+  --target-shard-bytes SIZE  input per scan shard when given (see --shards), and staged bytes per
+                             build shard, e.g. 512Mi (default 256Mi)
   --max-shards N             upper bound on shards per stage (default 200)
   --split-bytes SIZE         cut uncompressed files larger than this (default 64Mi)
   --max-reject-ratio R       fail when rejected/read exceeds R (default 0.01)

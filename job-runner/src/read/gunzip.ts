@@ -11,7 +11,18 @@ import type { Readable } from 'node:stream';
 
 export type GunzipOutcome =
   | { ok: true; compressedBytes: number; decodedBytes: number }
-  | { ok: false; kind: 'truncated-gzip' | 'corrupt-gzip'; message: string; compressedBytes: number; decodedBytes: number; rawHead: Buffer };
+  | {
+      ok: false;
+      kind: 'truncated-gzip' | 'corrupt-gzip';
+      message: string;
+      /** zlib's own words ("incorrect data check", "invalid block type", …). */
+      zlibMessage: string;
+      /** Compressed bytes zlib had consumed when it failed (whole slices, so approximate). */
+      compressedBytes: number;
+      /** Decoded bytes delivered before the failure (zlib drops the output of the call that fails). */
+      decodedBytes: number;
+      rawHead: Buffer;
+    };
 
 const SLICE = 64 * 1024;
 const TRAILER = 8;
@@ -119,13 +130,11 @@ export async function* gunzip(source: Readable, result: { outcome?: GunzipOutcom
 
 function outcome(err: Error & { code?: string }, compressedBytes: number, decodedBytes: number, rawHead: Buffer): GunzipOutcome {
   if (err.code === 'Z_BUF_ERROR') {
-    return { ok: false, kind: 'truncated-gzip', message: `gzip stream ends early: truncated after ${compressedBytes} compressed bytes (${decodedBytes} bytes decoded)`, compressedBytes, decodedBytes, rawHead };
+    const message = `gzip stream ends early: truncated after ${compressedBytes} compressed bytes (${decodedBytes} bytes decoded); the complete lines before the cut were read, re-upload the object to read the rest`;
+    return { ok: false, kind: 'truncated-gzip', message, zlibMessage: err.message, compressedBytes, decodedBytes, rawHead };
   }
   if (err.code === 'Z_DATA_ERROR') {
-    const message = decodedBytes === 0 && /header/i.test(err.message)
-      ? `not a gzip stream (${err.message}): the object is named .gz but its bytes are not gzip`
-      : `corrupt gzip data after ${decodedBytes} decoded bytes (${err.message})`;
-    return { ok: false, kind: 'corrupt-gzip', message, compressedBytes, decodedBytes, rawHead };
+    return { ok: false, kind: 'corrupt-gzip', message: `corrupt gzip data after ${decodedBytes} decoded bytes (${err.message})`, zlibMessage: err.message, compressedBytes, decodedBytes, rawHead };
   }
   throw err;
 }

@@ -24,10 +24,14 @@ export interface OversizedItem {
 }
 
 /**
- * A gzip stream that ended early (`truncated-gzip`) or is not valid gzip (`corrupt-gzip`): always the
- * last item of a read. Everything decoded before the problem came as complete lines; `tail` is the
- * incomplete line at the end (possibly empty), cut at maxRejectSampleBytes. For an object that is not
- * gzip at all, nothing was decoded and `tail` holds the object's first raw bytes instead.
+ * A gzip stream that ended early (`truncated-gzip`) or is corrupt (`corrupt-gzip`): always the last
+ * item of a read.
+ * - truncated: everything decoded before the cut came as complete lines; `tail` is the incomplete
+ *   line at the end (possibly empty), cut at maxRejectSampleBytes; `length` its full length.
+ * - corrupt (bad header, bad deflate data, CRC-32 or ISIZE mismatch, not gzip at all): the only item
+ *   of the read, standing for the whole object (offset 0, line 1). `tail` is the first decoded bytes,
+ *   or the object's first raw bytes when nothing decoded; `length` the decoded bytes before the
+ *   error, or the object's stored size when nothing decoded.
  */
 export interface BrokenGzipItem {
   type: 'truncated-gzip' | 'corrupt-gzip';
@@ -51,6 +55,11 @@ export interface ReadSplitOptions {
   maxRejectSampleBytes: number;
   /** Ranges up to this size are read with one Storage.get instead of a stream (default 1 MiB). */
   wholeReadBytes?: number;
+  /**
+   * A .gz object up to this many stored bytes is fetched once and verified and parsed from memory;
+   * a larger one is read twice (default 16 MiB, gzipObject.ts).
+   */
+  gzipInMemoryBytes?: number;
 }
 
 export const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;

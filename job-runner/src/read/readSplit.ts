@@ -7,12 +7,13 @@
 // owned line may run past `end`, and the split reads on until it finishes it. So over any set of
 // splits that tile an object, every line is read exactly once.
 //
-// Gzip objects are never split: they are decoded as one stream (gunzip.ts); a truncated or corrupt
-// stream ends the read with one BrokenGzipItem after the complete lines decoded before the damage.
+// Gzip objects are never split: they are verified, then decoded as one stream (gzipObject.ts). A
+// corrupt stream is one BrokenGzipItem and nothing else; a truncated one ends the read with one
+// BrokenGzipItem after the complete lines decoded before the cut.
 import type { Readable } from 'node:stream';
 import type { InputSplit } from '../run/types.js';
 import type { Storage } from '../storage/storage.js';
-import { gunzip, type GunzipOutcome } from './gunzip.js';
+import { DEFAULT_GZIP_IN_MEMORY_BYTES, readGzipObject } from './gzipObject.js';
 import { DEFAULT_BLOCK_BYTES, type ReadItem, type ReadSplitOptions } from './items.js';
 import { LineBlocker } from './lineBlocks.js';
 
@@ -44,7 +45,8 @@ export async function* readSplit(storage: Storage, split: InputSplit, opts: Read
       whole ? Infinity : split.end,
     );
   if (split.compressed) {
-    yield* readGzip(storage, split, blockerAt(0), opts.maxRejectSampleBytes);
+    const inMemoryBytes = opts.gzipInMemoryBytes ?? DEFAULT_GZIP_IN_MEMORY_BYTES;
+    yield* readGzipObject(storage, split, blockerAt(0), { sampleBytes: opts.maxRejectSampleBytes, inMemoryBytes });
     return;
   }
 
@@ -69,22 +71,6 @@ export async function* readSplit(storage: Storage, split: InputSplit, opts: Read
     if (blocker.done) return;
   }
   if (blocker) yield* blocker.finish();
-}
-
-async function* readGzip(storage: Storage, split: InputSplit, blocker: LineBlocker, sampleBytes: number): AsyncGenerator<ReadItem, void, undefined> {
-  const result: { outcome?: GunzipOutcome } = {};
-  for await (const chunk of gunzip(await storage.stream(split.key), result, sampleBytes)) {
-    for (const item of blocker.push(chunk)) yield item;
-  }
-  const outcome = result.outcome!;
-  if (outcome.ok) {
-    yield* blocker.finish();
-  } else if (outcome.kind === 'corrupt-gzip' && outcome.decodedBytes === 0) {
-    // Not gzip at all: the whole object is one rejected record; show its first raw bytes.
-    yield { type: 'corrupt-gzip', offset: 0, line: 1, tail: outcome.rawHead, length: split.size, message: outcome.message };
-  } else {
-    yield* blocker.cut(outcome.kind, outcome.message);
-  }
 }
 
 /**

@@ -1,10 +1,11 @@
 // Hive-style partition paths, escaped the way Spark's escapePathName does it (docs/schema-on-read.md,
-// "Partition paths"), so Spark, DuckDB (hive_partitioning) and Athena read the values back exactly and
-// no value can leave its table's folder: '/' and '\' are always escaped and every path segment starts
-// with `<column>=`, so a segment is never '.' or '..'.
+// "Partition paths"), so Spark, DuckDB (hive_partitioning), pyarrow and Athena read the values back
+// exactly and no value can leave its table's folder: '/' and '\' are always escaped and every path
+// segment starts with `<column>=`, so a segment is never '.' or '..'.
 //
 //   AR/../x=1   →  artist_id=AR%2F..%2Fx%3D1
 //   null, ''    →  artist_id=__HIVE_DEFAULT_PARTITION__
+//   NULL, null  →  artist_id=%4EULL, artist_id=%6Eull   (DuckDB reads a bare `null` in any case as SQL NULL)
 import { TABLE_SCHEMAS } from '../parquet/tables.js';
 import { assertRunId, shardName } from './layout.js';
 import type { PartitionValues, TableName } from './types.js';
@@ -29,7 +30,47 @@ const HEX = '0123456789ABCDEF';
 
 export function escapePartitionValue(value: string | null): string {
   if (value === null || value === '') return DEFAULT_PARTITION;
+  if (readsAsNull(value)) return escapeFirst(value);
   return escapePathName(value);
+}
+
+/**
+ * DuckDB's hive reader turns a raw segment value equal to `NULL` in any ASCII case into SQL NULL
+ * before it URL-decodes (HivePartitioning::GetValue, `CIEquals(value, "NULL")`), so a string value
+ * `NULL` written as is would lose its value on read. Escaping one character keeps the raw text from
+ * matching while every reader still decodes it to the exact value: DuckDB and Spark decode any %XX,
+ * pyarrow's hive partitioning URI-decodes segments (docs/schema-on-read.md, "Partition paths").
+ */
+function readsAsNull(value: string): boolean {
+  // ASCII case only, as CIEquals: no Unicode case folding.
+  return value.length === 4 && /^[nN][uU][lL][lL]$/.test(value);
+}
+
+function escapeFirst(value: string): string {
+  const c = value.charCodeAt(0);
+  return '%' + HEX[c >> 4] + HEX[c & 15] + escapePathName(value.slice(1));
+}
+
+/**
+ * A partition value as its folder names it: two values share a folder exactly when they have the same
+ * canonical value, so partitions must be identified by it (two build units writing the same folder
+ * would write the same file key). null, '' and the literal `__HIVE_DEFAULT_PARTITION__` are all the
+ * default partition, ''; other text is taken as any UTF-8 output holds it (see wellFormed).
+ */
+export function canonicalPartitionValue(value: string | null): string {
+  if (value === null || value === DEFAULT_PARTITION) return '';
+  return wellFormed(value);
+}
+
+/**
+ * The text as every UTF-8 output holds it: each lone surrogate (which JSON.parse, and so the scan,
+ * accepts from an escape like "\ud800") becomes U+FFFD. Staged data, Parquet strings, folder names and
+ * object keys all carry this form: `AR\ud800` and `AR\ufffd` are one folder, and the build (which
+ * reads staged data) must find the rows of a partition the scan counted before staging.
+ */
+export function wellFormed(text: string): string {
+  // Any surrogate code unit, paired or not: only then can the text need repair (pairs survive it).
+  return /[\ud800-\udfff]/.test(text) ? Buffer.from(text, 'utf8').toString('utf8') : text;
 }
 
 /** Spark's escapePathName: escapes the characters above as %XX (uppercase hex); everything else, non-ASCII included, as is. */
@@ -46,7 +87,10 @@ export function escapePathName(text: string): string {
   return from === 0 ? text : out + text.slice(from);
 }
 
-/** The inverse: `__HIVE_DEFAULT_PARTITION__` is null; each valid %XX becomes the character XX (Spark's unescapePathName). */
+/**
+ * The inverse: `__HIVE_DEFAULT_PARTITION__` is null; each valid %XX becomes the character XX (Spark's
+ * unescapePathName), so `%4EULL` is `NULL` again.
+ */
 export function unescapePartitionValue(segmentValue: string): string | null {
   if (segmentValue === DEFAULT_PARTITION) return null;
   return unescapePathName(segmentValue);
@@ -86,7 +130,8 @@ export function partitionSegmentBytes(column: string, value: string | null): num
     }
     return n;
   };
-  return escaped(column) + 1 + (value === null || value === '' ? DEFAULT_PARTITION.length : escaped(value));
+  if (value === null || value === '') return escaped(column) + 1 + DEFAULT_PARTITION.length;
+  return escaped(column) + 1 + escaped(value) + (readsAsNull(value) ? 2 : 0);
 }
 
 /**

@@ -122,7 +122,7 @@ export abstract class RecordParser {
       this.firstPending = false;
       this.replayDocument();
       if (item.type === 'oversized') this.rejectSample('line-too-long', item.line, item.offset, item.head, item.length);
-      else this.rejectSample(item.type, item.line, item.offset, item.tail, item.length ?? item.tail.length);
+      else this.rejectSample(item.type, item.line, item.offset, item.tail, item.length ?? item.tail.length, item.message);
     }
     return this.takeCompleted();
   }
@@ -210,15 +210,15 @@ export abstract class RecordParser {
     this.emitReject(reason, line, offset, raw, e - s, truncated);
   }
 
-  private rejectSample(reason: RejectReason, line: number | null, offset: number, head: Buffer, length: number): void {
+  private rejectSample(reason: RejectReason, line: number | null, offset: number, head: Buffer, length: number, message?: string): void {
     const { raw, truncated } = rawSample(head, 0, head.length, this.maxSample);
-    this.emitReject(reason, line, offset, raw, length, truncated || length > raw.length);
+    this.emitReject(reason, line, offset, raw, length, truncated || length > raw.length, message);
   }
 
-  private emitReject(reason: RejectReason, line: number | null, offset: number, raw: Buffer, rawBytes: number, truncated: boolean): void {
+  private emitReject(reason: RejectReason, line: number | null, offset: number, raw: Buffer, rawBytes: number, truncated: boolean, message?: string): void {
     const src = this.src!;
     this.counter.reject(reason);
-    this.onReject({ reason, source: src.key, ordinal: src.ordinal, line, offset, raw, rawBytes, truncated });
+    this.onReject({ reason, source: src.key, ordinal: src.ordinal, line, offset, raw, rawBytes, truncated, ...(message !== undefined ? { message } : {}) });
   }
 
   /** Keeps a copy of the next lines of a document; past maxLineBytes the source is read as lines. */

@@ -36,6 +36,11 @@ export interface RejectedRecord {
   /** Length of the whole record in bytes. */
   rawBytes: number;
   truncated: boolean;
+  /**
+   * What went wrong and what to do, when the reason alone does not say it: set for the object-level
+   * rejects (a broken gzip stream names the failed check, the bytes decoded and "re-upload").
+   */
+  message?: string;
 }
 
 export type RejectSink = (reject: RejectedRecord) => void;
@@ -52,7 +57,7 @@ export function rawSample(buf: Uint8Array, s: number, e: number, max: number): {
   return { raw: Buffer.from(buf.subarray(s, cut)), truncated: true };
 }
 
-/** The quarantine line of docs/schema-on-read.md: `{"source","line","offset","reason","raw","rawBytes","truncated"}`. */
+/** The quarantine line of docs/schema-on-read.md: `{"source","line","offset","reason","raw","rawBytes","truncated"[,"message"]}`. */
 export function rejectJsonLine(r: RejectedRecord): string {
   return (
     JSON.stringify({
@@ -63,6 +68,7 @@ export function rejectJsonLine(r: RejectedRecord): string {
       raw: r.raw.toString('utf8'),
       rawBytes: r.rawBytes,
       truncated: r.truncated,
+      ...(r.message !== undefined ? { message: r.message } : {}),
     }) + '\n'
   );
 }

@@ -9,6 +9,7 @@ import { lakeLayout, shardName } from '../run/layout.js';
 import { writeReceipt } from '../run/documents.js';
 import type { ScanReceipt, ScanTask } from '../run/types.js';
 import { readSplit } from '../read/readSplit.js';
+import { DEFAULT_GZIP_IN_MEMORY_BYTES } from '../read/gzipObject.js';
 import { EventParser } from '../schema/eventParser.js';
 import { SongParser } from '../schema/songParser.js';
 import { mergeCounts, rejectJsonLine, type RejectedRecord } from '../schema/rejects.js';
@@ -72,7 +73,10 @@ export async function runScanShard(ctx: ShardContext, task: ScanTask): Promise<S
     }
   };
 
-  const readOptions = { maxLineBytes: spec.read.maxLineBytes, maxRejectSampleBytes: spec.read.maxRejectSampleBytes };
+  // A .gz object is verified before it is parsed (read/gzipObject.ts): held in memory up to this size,
+  // a sixteenth of the staging budget, so a shard given little memory reads big objects twice instead.
+  const gzipInMemoryBytes = Math.min(DEFAULT_GZIP_IN_MEMORY_BYTES, Math.floor(memory.stagingBytes / 16));
+  const readOptions = { maxLineBytes: spec.read.maxLineBytes, maxRejectSampleBytes: spec.read.maxRejectSampleBytes, gzipInMemoryBytes };
   const reader = new SplitReader(task.splits, (split) => readSplit(stores[split.kind], split, readOptions));
   try {
     for (let i = 0; i < task.splits.length; i++) {
@@ -83,6 +87,10 @@ export async function runScanShard(ctx: ShardContext, task: ScanTask): Promise<S
       let lastPos = 0;
       for await (const item of reader.items(i)) {
         throwIfAborted(ctx.signal);
+        if (item.type === 'corrupt-gzip' || item.type === 'truncated-gzip') {
+          // The quarantine line carries the message too; the log shows it while the run goes on.
+          ctx.log?.(item.message, { source: `${stores[split.kind].root}${split.key}`, reason: item.type });
+        }
         await take(split.kind, parser.push(item));
         await flushRejects(false);
         if (item.type === 'lines') {

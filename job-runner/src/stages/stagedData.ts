@@ -1,6 +1,7 @@
 // The staged datasets: what a scan shard writes and a build shard reads back. Their schemas, the
 // bucket hash and the partition values are defined once here, so both stages agree by construction.
 import type { BatchSchema } from '../columnar/batch.js';
+import { canonicalPartitionValue } from '../run/partitionPath.js';
 import type { PartitionValues } from '../run/types.js';
 
 /** Accepted NextSong events: the rows of songplays (and, through their ts, of time). */
@@ -64,9 +65,13 @@ export function bucketOf(x: number, buckets: number): number {
   return hashInteger(x) & (buckets - 1);
 }
 
-/** Partition values of songs: null year or artist_id become '' (written as __HIVE_DEFAULT_PARTITION__). */
+/**
+ * Partition values of songs: null year or artist_id become '' (written as __HIVE_DEFAULT_PARTITION__);
+ * artist_id in its canonical form (one value per folder: lone surrogates as staged data holds them,
+ * the literal __HIVE_DEFAULT_PARTITION__ as ''), so the scan's counts and the build's rows agree.
+ */
 export function songPartition(year: number | null, artistId: string | null): PartitionValues {
-  return { year: year === null ? '' : String(year), artist_id: artistId ?? '' };
+  return { year: year === null ? '' : String(year), artist_id: canonicalPartitionValue(artistId) };
 }
 
 export function playsPartition(year: number, month: number): PartitionValues {

@@ -2,6 +2,7 @@
 // the environment is a parameter, so the precedence rules are tested without touching process.env.
 import { StorageError } from './storage.js';
 import { DEFAULT_RETRY_POLICY, type RetryClock, type RetryPolicy } from './retry.js';
+import type { S3ClientPool } from './s3Clients.js';
 
 export interface OpenStorageOptions {
   /** S3 endpoint URL (MinIO, s3rver, …). Else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS. */
@@ -26,6 +27,11 @@ export interface OpenStorageOptions {
   source?: string;
   /** The environment to read AWS_* from (default process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Where the S3 client comes from (default: the process's shared pool, one client per client
+   * configuration). Tests and measurements pass their own pool to keep a client to themselves.
+   */
+  clients?: S3ClientPool;
 }
 
 export interface S3Settings {

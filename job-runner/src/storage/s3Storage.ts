@@ -5,27 +5,25 @@
 // governs everything), then error mapping to StorageError with an actionable message.
 // Streams survive a connection dropped mid-body: they resume with a ranged GET from the last byte
 // received, pinned to the object's ETag so a concurrent overwrite cannot splice two versions.
+// The S3Client is not the instance's own: it is leased from a pool shared by every storage with the
+// same client configuration (s3Clients.ts), taken on the first request and given back by close().
 import type * as S3Sdk from '@aws-sdk/client-s3';
-import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { checkKey, checkRange } from './keys.js';
 import { partsOf, uploadParts, type MultipartCalls } from './multipart.js';
 import type { S3Settings } from './options.js';
 import { systemClock, withRetry, type RetryClock, type RetryOutcome } from './retry.js';
+import { s3Sdk, sharedS3Clients, type S3ClientLease, type S3ClientPool } from './s3Clients.js';
 import { classifyS3Error, isTransientS3Error, toStorageError, type S3Context } from './s3Errors.js';
 import { Semaphore } from './semaphore.js';
 import { StorageError, type ByteRange, type ObjectInfo, type Storage } from './storage.js';
 
 /**
- * The SDK, loaded on the first S3Storage: a shard of a local run (and the operator's plain planning)
- * never needs it, and loading it costs ~0.15 s of CPU per process. `require` keeps openStorage
- * synchronous; the SDK ships CommonJS builds.
+ * A storage dropped without close() gives its lease back when it is garbage collected, so a
+ * forgotten close costs a client's lifetime, not a leak. (An operation in flight references the
+ * storage, so a storage in use is never collected.)
  */
-let sdk: typeof S3Sdk | null = null;
-function s3Sdk(): typeof S3Sdk {
-  sdk ??= createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof S3Sdk;
-  return sdk;
-}
+const leaseFinalizer = new FinalizationRegistry<S3ClientLease>((lease) => lease.release());
 
 /** DeleteObjects takes at most 1000 keys. */
 const DELETE_BATCH = 1000;
@@ -43,8 +41,13 @@ interface OpenBody {
 
 export class S3Storage implements Storage {
   readonly root: string;
-  readonly client: S3Sdk.S3Client;
   private readonly sdk = s3Sdk();
+  private readonly pool: S3ClientPool;
+  private lease: S3ClientLease | null = null;
+  /** Public operations in flight (a stream counts until it ends or is destroyed). */
+  private ops = 0;
+  /** close() was called while operations were in flight: give the lease back when they end. */
+  private closeWhenIdle = false;
   private readonly sem: Semaphore;
   private readonly ctx: S3Context;
   private readonly clock: RetryClock;
@@ -57,10 +60,11 @@ export class S3Storage implements Storage {
     /** '' or ending with '/' */
     readonly prefix: string,
     private readonly settings: S3Settings,
-    opts: { clock?: RetryClock; source?: string } = {},
+    opts: { clock?: RetryClock; source?: string; clients?: S3ClientPool } = {},
   ) {
     this.root = `s3://${bucket}/${prefix}`;
     this.clock = opts.clock ?? systemClock;
+    this.pool = opts.clients ?? sharedS3Clients;
     this.sem = new Semaphore(settings.maxConcurrency);
     this.ctx = {
       root: this.root,
@@ -68,23 +72,59 @@ export class S3Storage implements Storage {
       endpointLabel: settings.endpoint ?? `AWS S3 (${settings.region})`,
       source: opts.source,
     };
-    const agent = { keepAlive: true, maxSockets: settings.maxConcurrency };
-    this.client = new this.sdk.S3Client({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      forcePathStyle: settings.forcePathStyle,
-      credentials: settings.credentials,
-      maxAttempts: 1,
-      // s3rver (and some gateways) store streamed bodies with aws-chunked framing otherwise.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: 5_000, socketTimeout: 120_000, httpAgent: agent, httpsAgent: agent },
-    });
   }
 
-  /** Closes idle sockets. The instance must not be used afterwards. */
+  /** The shared client, leased on first use (again after close(): a closed storage stays usable). */
+  get client(): S3Sdk.S3Client {
+    if (!this.lease) {
+      this.lease = this.pool.acquire(this.settings);
+      leaseFinalizer.register(this, this.lease, this);
+    }
+    return this.lease.client;
+  }
+
+  /**
+   * Gives the shared client back: it is destroyed (its sockets closed) when no storage holds it.
+   * Operations in flight finish first: the lease is returned when the last one ends. Idempotent. A
+   * request made afterwards leases a client again, so closing a storage that someone still uses is
+   * never an error, only a lost warm connection.
+   */
+  close(): void {
+    if (this.ops > 0) this.closeWhenIdle = true;
+    else this.returnLease();
+  }
+
+  /** The same as close() (the name this class had before clients were shared). */
   destroy(): void {
-    this.client.destroy();
+    this.close();
+  }
+
+  private returnLease(): void {
+    this.closeWhenIdle = false;
+    const lease = this.lease;
+    if (!lease) return;
+    this.lease = null;
+    leaseFinalizer.unregister(this);
+    lease.release();
+  }
+
+  private begin(): void {
+    this.ops++;
+    this.closeWhenIdle = false; // used again after close(): it keeps the client until the next close
+  }
+
+  private end(): void {
+    this.ops--;
+    if (this.ops === 0 && this.closeWhenIdle) this.returnLease();
+  }
+
+  private async tracked<T>(fn: () => Promise<T>): Promise<T> {
+    this.begin();
+    try {
+      return await fn();
+    } finally {
+      this.end();
+    }
   }
 
   private target(key: string): string {
@@ -108,6 +148,15 @@ export class S3Storage implements Storage {
 
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     checkKey(prefix, this.root, 'prefix');
+    this.begin();
+    try {
+      yield* this.listPages(prefix);
+    } finally {
+      this.end();
+    }
+  }
+
+  private async *listPages(prefix: string): AsyncGenerator<ObjectInfo> {
     let token: string | undefined;
     do {
       const page = await this.call('list', prefix, () =>
@@ -125,6 +174,10 @@ export class S3Storage implements Storage {
 
   async head(key: string): Promise<ObjectInfo | null> {
     checkKey(key, this.root);
+    return this.tracked(() => this.headObject(key));
+  }
+
+  private async headObject(key: string): Promise<ObjectInfo | null> {
     try {
       const r = await this.call('read', key, () => this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
       this.bucketSeen = true;
@@ -156,6 +209,10 @@ export class S3Storage implements Storage {
     checkKey(key, this.root);
     checkRange(range, this.target(key));
     if (range && range.end <= range.start) return Buffer.alloc(0);
+    return this.tracked(() => this.getObject(key, range));
+  }
+
+  private async getObject(key: string, range: ByteRange | undefined): Promise<Buffer> {
     // The body is read inside the retried call: a connection dropped mid-body is retried whole.
     const got = await this.call('read', key, async () => {
       try {
@@ -177,9 +234,36 @@ export class S3Storage implements Storage {
     checkRange(range, this.target(key));
     if (range && range.end <= range.start) return Readable.from([], { objectMode: false });
     const start = range?.start ?? 0;
-    const first = await this.openBody(key, start, range?.end, undefined);
-    if (!first) return Readable.from([], { objectMode: false });
-    return Readable.from(this.resumingChunks(key, first, start, range?.end), { objectMode: false });
+    this.begin();
+    let first: OpenBody | null;
+    try {
+      first = await this.openBody(key, start, range?.end, undefined);
+    } catch (err) {
+      this.end();
+      throw err;
+    }
+    if (!first) {
+      this.end();
+      return Readable.from([], { objectMode: false });
+    }
+    const body = { cur: first as OpenBody | null, started: false, settled: false };
+    const settle = () => {
+      if (body.settled) return;
+      body.settled = true;
+      if (body.cur) {
+        body.cur.release();
+        body.cur.body.destroy();
+        body.cur = null;
+      }
+      this.end();
+    };
+    const readable = Readable.from(this.resumingChunks(key, body, start, range?.end, settle), { objectMode: false });
+    // A stream destroyed before its first read never starts the generator, whose finally would give
+    // back the semaphore slot and the response body: do it here (measured: a slot was lost before).
+    readable.once('close', () => {
+      if (!body.started) settle();
+    });
+    return readable;
   }
 
   /** A GET whose body is being read holds its semaphore slot until the body ends or is destroyed. */
@@ -211,8 +295,15 @@ export class S3Storage implements Storage {
     );
   }
 
-  private async *resumingChunks(key: string, first: OpenBody, start: number, end: number | undefined): AsyncGenerator<Buffer, void, undefined> {
-    let cur: OpenBody | null = first;
+  private async *resumingChunks(
+    key: string,
+    body: { cur: OpenBody | null; started: boolean },
+    start: number,
+    end: number | undefined,
+    settle: () => void,
+  ): AsyncGenerator<Buffer, void, undefined> {
+    body.started = true;
+    let cur = body.cur;
     let pos = start;
     let resumes = 0;
     const started = this.clock.now();
@@ -238,46 +329,51 @@ export class S3Storage implements Storage {
           cur.release();
           cur.body.destroy();
           const etag = cur.etag;
-          cur = null;
+          cur = body.cur = null;
           resumes++;
           if (!isTransientS3Error(err) || resumes >= this.settings.retry.maxAttempts) throw this.fail(err, 'read', key, { attempts: resumes, elapsedMs: this.clock.now() - started });
           if (end !== undefined && pos >= end) return;
-          cur = await this.openBody(key, pos, end, etag);
+          cur = body.cur = await this.openBody(key, pos, end, etag);
         }
       }
     } finally {
-      if (cur) {
-        cur.release();
-        cur.body.destroy();
-      }
+      settle();
     }
   }
 
   async put(key: string, body: Buffer | Uint8Array | string, opts?: { contentType?: string }): Promise<void> {
     checkKey(key, this.root);
+    return this.tracked(() => this.putBytes(key, body, opts?.contentType));
+  }
+
+  private async putBytes(key: string, body: Buffer | Uint8Array | string, contentType: string | undefined): Promise<void> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    if (bytes.length <= this.settings.partSize) return this.putObject(key, bytes, opts?.contentType);
+    if (bytes.length <= this.settings.partSize) return this.putObject(key, bytes, contentType);
     const size = this.settings.partSize;
     async function* slices(): AsyncGenerator<Buffer> {
       for (let o = 0; o < bytes.length; o += size) yield bytes.subarray(o, o + size);
     }
-    await uploadParts(this.multipartCalls(key, opts?.contentType), slices(), this.settings.partConcurrency);
+    await uploadParts(this.multipartCalls(key, contentType), slices(), this.settings.partConcurrency);
   }
 
   async putStream(key: string, body: AsyncIterable<Uint8Array> | Readable, opts?: { contentType?: string }): Promise<void> {
     checkKey(key, this.root);
+    return this.tracked(() => this.putParts(key, body, opts?.contentType));
+  }
+
+  private async putParts(key: string, body: AsyncIterable<Uint8Array> | Readable, contentType: string | undefined): Promise<void> {
     const parts = partsOf(body, this.settings.partSize)[Symbol.asyncIterator]();
     const first = await parts.next();
-    if (first.done) return this.putObject(key, Buffer.alloc(0), opts?.contentType);
+    if (first.done) return this.putObject(key, Buffer.alloc(0), contentType);
     const second = await parts.next();
-    if (second.done) return this.putObject(key, first.value, opts?.contentType);
+    if (second.done) return this.putObject(key, first.value, contentType);
     async function* all(): AsyncGenerator<Buffer> {
       yield first.value as Buffer;
       yield second.value as Buffer;
       for (let r = await parts.next(); !r.done; r = await parts.next()) yield r.value;
     }
     try {
-      await uploadParts(this.multipartCalls(key, opts?.contentType), all(), this.settings.partConcurrency);
+      await uploadParts(this.multipartCalls(key, contentType), all(), this.settings.partConcurrency);
     } finally {
       await parts.return(undefined);
     }
@@ -315,6 +411,10 @@ export class S3Storage implements Storage {
 
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) checkKey(key, this.root);
+    return this.tracked(() => this.deleteKeys(keys));
+  }
+
+  private async deleteKeys(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
       if (!this.batchDeleteUnsupported) {

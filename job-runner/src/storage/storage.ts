@@ -41,6 +41,14 @@ export interface Storage {
    * expires, so S3Storage does not implement it.
    */
   removeStaleWrites?(prefix: string, olderThan: Date): Promise<number>;
+  /**
+   * Optional: gives back what the instance holds beyond itself. S3 storages share one client per
+   * configuration (endpoint, region, credentials, addressing) and hold it from their first request
+   * until close(); the client is destroyed when no storage holds it. Operations in flight finish
+   * first; a request made after close() takes the client again. Local folders hold nothing. A
+   * storage dropped without close() gives the client back when it is garbage collected.
+   */
+  close?(): void;
 }
 
 /**

@@ -133,10 +133,12 @@ test('hostile: a line far over the limit is skipped with bounded memory', () => 
   ]);
 });
 
-test('hostile: truncated gzip, cut at many points, yields the complete lines then one truncated-gzip', async () => {
+test('hostile: truncated gzip, cut at 200 points, yields every complete line then one truncated-gzip, losing no byte', async () => {
   const text = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, song: `s${'é'.repeat(i % 13)}`, pad: 'p'.repeat(i % 97) })).join('\n');
   const gz = gzipSync(text);
+  const rand = seeded(20260201);
   const cuts = [1, 2, 9, 10, 11, 30, Math.floor(gz.length / 3), Math.floor(gz.length / 2), gz.length - 9, gz.length - 8, gz.length - 4, gz.length - 1];
+  while (cuts.length < 200) cuts.push(1 + Math.floor(rand() * (gz.length - 1)));
   for (const cut of cuts) {
     const cutBytes = gz.subarray(0, cut);
     // What an independent decoder recovers from the same bytes (sync flush: no error, all it can).
@@ -159,36 +161,53 @@ test('hostile: truncated gzip, cut at many points, yields the complete lines the
     assert.equal(last.line, complete.length + 1, `cut ${cut}: tail line`);
     assert.equal(last.tail.toString('latin1'), decodable.subarray(lastNl + 1).toString('latin1'), `cut ${cut}: tail`);
     assert.match(last.message, /truncated/);
+    // Nothing lost: the lines and the tail cover every byte zlib can decode from the cut object.
+    assert.equal(got.reduce((n, l) => n + l.bytes.length + 1, 0) + last.length, decodable.length, `cut ${cut}: bytes accounted for`);
   }
 });
 
-test('hostile: corrupt gzip data mid-stream: the intact prefix, then corrupt-gzip', async () => {
+test('hostile: corrupt gzip data mid-stream is one corrupt-gzip item and nothing else', async () => {
   const text = Array.from({ length: 20000 }, (_, i) => `{"i":${i}}`).join('\n') + '\n';
   const gz = Buffer.from(gzipSync(text));
   gz.fill(0xff, Math.floor(gz.length * 0.6), Math.floor(gz.length * 0.6) + 40);
   const items = await read('corrupt.json.gz', gz, { blockBytes: 4096 });
-  const last = items[items.length - 1]!;
-  assert.equal(last.type, 'corrupt-gzip');
-  assert.match((last as { message: string }).message, /corrupt gzip data after \d+ decoded bytes/);
-  // zlib may decode some garbage from the damaged region before it notices (the parser rejects it),
-  // but everything before the damage comes through intact.
-  const lines = items.slice(0, -1).flatMap((it) => (it.type === 'lines' ? it.data.toString().split('\n') : []));
-  assert.deepEqual(lines.slice(0, 10000), text.split('\n').slice(0, 10000));
+  assert.equal(items.length, 1, summarize(items).map((x) => JSON.stringify(x).slice(0, 80)).join('\n'));
+  const only = items[0]!;
+  assert.equal(only.type, 'corrupt-gzip');
+  if (only.type !== 'corrupt-gzip') return;
+  assert.equal(only.offset, 0);
+  assert.equal(only.line, 1);
+  // Its sample: the first decoded bytes, which are the object's text (the damage is far later).
+  assert.equal(only.tail.toString(), text.slice(0, 64 * 1024));
+  assert.ok(only.length >= only.tail.length && only.length < text.length, `decoded before the error: ${only.length}`);
+  assert.match(only.message, /^corrupt gzip object .*corrupt\.json\.gz: (the deflate data is damaged|the CRC-32 of the decoded data does not match the trailer) \(zlib: [^)]+\) after \d+ of \d+ compressed bytes, \d+ bytes decoded before the error\. The whole object is quarantined .*re-upload the object/);
 });
 
-test('hostile: a gzip whose CRC does not match delivers every line, then corrupt-gzip with the unterminated tail', async () => {
+test('hostile: a gzip whose trailer does not match (CRC-32, ISIZE) is one corrupt-gzip item holding the decoded text', async () => {
   for (const text of ['{"a":1}\n{"a":2}\n', '{"a":1}\n{"a":2}']) {
+    for (const [name, at, what] of [['crc', 8, /CRC-32 .*zlib: incorrect data check/], ['isize', 2, /ISIZE.*zlib: incorrect length check/]] as const) {
+      const gz = Buffer.from(gzipSync(text));
+      gz[gz.length - at]! ^= 0xff;
+      const items = await read(`${name}.json.gz`, gz);
+      assert.deepEqual(summarize(items), [{ broken: 'corrupt-gzip', offset: 0, line: 1, tail: text, length: text.length }], `${name} ${JSON.stringify(text)}`);
+      assert.match((items[0] as { message: string }).message, what);
+    }
+  }
+});
+
+test('hostile: a damaged gzip header is one corrupt-gzip item showing the raw bytes', async () => {
+  const text = '{"a":1}\n{"a":2}\n';
+  const cases: [string, (b: Buffer) => void, RegExp][] = [
+    ['magic', (b) => (b[1] ^= 0xff), /not a gzip stream/],
+    ['method', (b) => (b[2] = 7), /the gzip header is damaged \(zlib: unknown compression method\)/],
+    ['flags', (b) => (b[3] = 0xe0), /the gzip header is damaged \(zlib: unknown header flags set\)/],
+  ];
+  for (const [name, damage, message] of cases) {
     const gz = Buffer.from(gzipSync(text));
-    gz[gz.length - 8]! ^= 0xff; // first byte of the CRC32 trailer
-    const items = await read('crc.json.gz', gz);
-    const terminated = text.endsWith('\n');
-    const tail = terminated ? '' : '{"a":2}';
-    const want: Summary = [
-      { lines: terminated ? ['{"a":1}\n', '{"a":2}\n'] : ['{"a":1}\n'], offset: 0, firstLine: 1 },
-      { broken: 'corrupt-gzip', offset: terminated ? 16 : 8, line: terminated ? 3 : 2, tail, length: tail.length },
-    ];
-    assert.deepEqual(summarize(items), want, JSON.stringify(text));
-    assert.match((items[items.length - 1] as { message: string }).message, /incorrect data check/);
+    damage(gz);
+    const items = await read(`${name}.json.gz`, gz);
+    assert.deepEqual(summarize(items), [{ broken: 'corrupt-gzip', offset: 0, line: 1, tail: gz.toString('latin1'), length: gz.length }], name);
+    assert.match((items[0] as { message: string }).message, message, name);
   }
 });
 

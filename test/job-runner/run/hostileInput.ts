@@ -1,13 +1,40 @@
 // A hostile input set, built from code (no committed data files): every reject rule and coercion of
 // docs/schema-on-read.md, duplicates across files, a log file shipped twice, unicode, partition values
-// with `/ = % ..`, month and year boundaries in UTC, gzip (valid, truncated, not gzip at all), empty
-// files, blank and CRLF lines, a 1 MiB field and a line past maxLineBytes.
+// with `/ = % ..`, `NULL` in any case and partition folder names at and just past the 255-byte limit,
+// month and year boundaries in UTC, gzip (valid, truncated, a bad CRC, a bad ISIZE, not gzip at all, empty), empty
+// files, blank and CRLF lines, a BOM, numbers in string fields, a 1 MiB field, and lines at and just
+// past maxLineBytes (a trailing \r not counted).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 /** maxLineBytes the hostile runs use (the 3 MiB line is over it, the 1 MiB field under it). */
 export const HOSTILE_MAX_LINE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Song artist_ids whose folder name `artist_id=<escaped>` is exactly 255 bytes (kept) or just over
+ * (quarantined as partition-value-too-long): escaped ASCII counts 3 bytes, other characters their
+ * UTF-8 length (U+FFFD, which replaces invalid bytes, 3).
+ */
+export const LONG_ARTIST_IDS = {
+  slashesAtLimit: 'AR' + '/'.repeat(81), // 10 + 2 + 81 × 3 = 255
+  slashesOver: '/'.repeat(82), // 10 + 82 × 3 = 256
+  cjkAtLimit: 'AR' + '日'.repeat(81), // 10 + 2 + 81 × 3 = 255
+  cjkOver: '日'.repeat(82), // 10 + 82 × 3 = 256
+  emojiAtLimit: '😀'.repeat(61) + 'A', // 10 + 61 × 4 + 1 = 255 (122 + 1 UTF-16 units)
+  emojiOver: '😀'.repeat(62) + 'A', // 10 + 62 × 4 + 1 = 259
+  mixedAtLimit: '%'.repeat(40) + 'é'.repeat(62) + 'x', // 10 + 120 + 124 + 1 = 255
+  replacedAtLimit: '\ufffd'.repeat(81) + 'AB', // 81 invalid bytes, each read as U+FFFD: 10 + 243 + 2 = 255
+} as const;
+
+/** Song artist_ids that a hive reader could mistake for null, and how they must read back. */
+export const NULL_LIKE_ARTIST_IDS: { value: string; folder: string; readBack: string | null }[] = [
+  { value: 'NULL', folder: 'artist_id=%4EULL', readBack: 'NULL' },
+  { value: 'null', folder: 'artist_id=%6Eull', readBack: 'null' },
+  { value: 'Null', folder: 'artist_id=%4Eull', readBack: 'Null' },
+  // Spark and Hive write null as this name, and every reader reads it as null: so does a value equal to it.
+  { value: '__HIVE_DEFAULT_PARTITION__', folder: 'artist_id=__HIVE_DEFAULT_PARTITION__', readBack: null },
+];
 
 function put(root: string, key: string, body: string | Buffer): void {
   const path = join(root, ...key.split('/'));
@@ -23,6 +50,12 @@ function event(o: Record<string, unknown>): Record<string, unknown> {
     location: 'London, UK', method: 'PUT', page: 'NextSong', registration: 1540000000000, sessionId: 1, song: null, status: 200,
     ts: 1541105830796, userAgent: 'Mozilla/5.0', userId: '1', ...o,
   };
+}
+
+/** An event line of exactly `bytes` UTF-8 bytes, padded in userAgent. */
+function lineOfBytes(bytes: number, o: Record<string, unknown>): string {
+  const bare = JSON.stringify(event({ ...o, userAgent: '' }));
+  return JSON.stringify(event({ ...o, userAgent: 'P'.repeat(bytes - Buffer.byteLength(bare)) }));
 }
 
 export function writeHostileInput(root: string): { songs: string; logs: string } {
@@ -49,6 +82,28 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
     JSON.stringify(song({ song_id: 'SOL4', title: 'No Duration', artist_id: 'ARND', artist_name: 'Nodur', duration: null })),
   ].join('\r\n'));
   put(songs, 'B/C/empty.json', '');
+  // Partition folder names at and past 255 bytes, and values a reader could take for null.
+  put(songs, 'C/A/long-artists.jsonl', jl([
+    song({ song_id: 'SOLONG1', title: 'Slashes At Limit', artist_id: LONG_ARTIST_IDS.slashesAtLimit, artist_name: 'Long One' }),
+    song({ song_id: 'SOLONG2', title: 'Slashes Over', artist_id: LONG_ARTIST_IDS.slashesOver, artist_name: 'Long Two' }),
+    song({ song_id: 'SOLONG3', title: 'CJK At Limit', artist_id: LONG_ARTIST_IDS.cjkAtLimit, artist_name: 'Long Three' }),
+    song({ song_id: 'SOLONG4', title: 'CJK Over', artist_id: LONG_ARTIST_IDS.cjkOver, artist_name: 'Long Four' }),
+    song({ song_id: 'SOLONG5', title: 'Emoji At Limit', artist_id: LONG_ARTIST_IDS.emojiAtLimit, artist_name: 'Long Five' }),
+    song({ song_id: 'SOLONG6', title: 'Emoji Over', artist_id: LONG_ARTIST_IDS.emojiOver, artist_name: 'Long Six' }),
+    song({ song_id: 'SOLONG7', title: 'Mixed At Limit', artist_id: LONG_ARTIST_IDS.mixedAtLimit, artist_name: 'Long Seven' }),
+    ...NULL_LIKE_ARTIST_IDS.map((n, i) => song({ song_id: `SONULL${i}`, title: `Null-like ${i}`, artist_id: n.value, artist_name: `Nully ${i}` })),
+    // Shares its folder, year=2000/artist_id=__HIVE_DEFAULT_PARTITION__, with the literal value above.
+    song({ song_id: 'SONULLX', title: 'No Artist', artist_id: null, artist_name: 'Nobody Either' }),
+  ]));
+  put(songs, 'C/B/replaced.json', Buffer.concat([
+    Buffer.from('{"song_id":"SOLONG8","title":"Replaced At Limit","artist_id":"'),
+    Buffer.alloc(81, 0xff),
+    Buffer.from('AB","artist_name":"Long Eight","year":2001,"duration":150}'),
+  ]));
+  // Numbers in string fields become their JavaScript text (shortest round trip), in a partition too.
+  put(songs, 'C/C/numbers.json', '{"song_id":"SONUM","title":-0.0000001,"artist_id":1.50e1,"artist_name":"Fifteen","artist_location":1e21,"year":"2001","duration":100}');
+  // A UTF-8 BOM is a character: JSON.parse refuses the line.
+  put(songs, 'C/D/bom.json', '\ufeff' + JSON.stringify(song({ song_id: 'SOBOM', title: 'Byte Order', artist_id: 'ARBOM' })));
   put(songs, 'B/C/_SUCCESS', '');
   put(songs, 'B/C/.hidden.json', '{"song_id":"HIDDEN"}');
 
@@ -91,7 +146,24 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
   const cut = gzipSync(Buffer.from(long));
   put(logs, '2018/11/truncated.json.gz', cut.subarray(0, Math.floor(cut.length * 0.6)));
   put(logs, '2018/11/not-gzip.json.gz', 'this is not gzip\n');
+  // A bad CRC, a bad ISIZE: each object is one corrupt-gzip record, none of its lines is read (user 14
+  // appears nowhere else), its raw text the decoded text. (A damaged header, and damage mid-stream,
+  // are in run/corruptGzip.test.ts; three corrupt-gzip rejects here keep invalid-ts the top reason
+  // that faults.test.ts expects.)
+  const badCrc = Buffer.from(gzipSync(Buffer.from(jl([
+    event({ userId: '14', ts: Date.UTC(2018, 10, 16, 8), sessionId: 9, itemInSession: 0 }),
+    event({ userId: '14', ts: Date.UTC(2018, 10, 16, 9), sessionId: 9, itemInSession: 1 }),
+  ]))));
+  badCrc[badCrc.length - 8] ^= 0xff;
+  put(logs, '2018/11/bad-crc.json.gz', badCrc);
+  const badSize = Buffer.from(gzipSync(Buffer.from(jl([event({ userId: '14', ts: Date.UTC(2018, 10, 16, 10), sessionId: 9, itemInSession: 2 })]) + '\n')));
+  badSize[badSize.length - 4] ^= 0x01;
+  put(logs, '2018/11/bad-isize.json.gz', badSize);
+  put(logs, '2018/11/empty.json.gz', '');
   put(logs, '2018/11/empty.json', '');
+  // maxLineBytes counts the line without its terminator, `\r\n` included: the first line is exactly at
+  // the limit (kept), the second one byte over (line-too-long).
+  put(logs, '2018/11/at-limit.json', [0, 1].map((over) => lineOfBytes(HOSTILE_MAX_LINE_BYTES + over, { userId: '15', ts: Date.UTC(2018, 10, 17) + over, itemInSession: over }) + '\r\n').join(''));
   put(logs, '2018/11/crlf.json', jl([event({ userId: '13', ts: Date.UTC(2018, 10, 30, 23, 59), song: 'Road', artist: 'Slash / Equals', length: null })]).replace(/$/, '\r\n'));
   return { songs, logs };
 }

@@ -1,8 +1,9 @@
 // A song whose artist_id cannot be a folder name (`artist_id=<escaped>` over 255 bytes) is
 // quarantined at scan as `partition-value-too-long`: the run succeeds, the record is counted and in
 // the rejects file, and it takes no part in songs, artists or the join. (It used to fail the build
-// shard permanently.) The DuckDB reference learns the same rule separately; until then this test
-// checks the lake on its own terms, read back by DuckDB.
+// shard permanently.) The DuckDB reference applies the same rule (the hostile set's songs at and past
+// the limit, hostile.test.ts); this test checks one lake on its own terms, read back by DuckDB,
+// including a quarantined record that would otherwise have won its song_id's dedup.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -150,6 +150,10 @@ const songCases: Case[] = [
     line: Buffer.concat([Buffer.from('{"song_id":"S","artist_id":"'), Buffer.alloc(82, 0xff), Buffer.from('"}')]),
     want: 'partition-value-too-long',
   },
+  { name: 'a lone surrogate counts as U+FFFD (3 bytes): 81 and AB fit', line: `{"song_id":"S","artist_id":"${'\\ud800'.repeat(81)}AB"}`, want: { row: { artist_id: '\ud800'.repeat(81) + 'AB' } } },
+  { name: 'a lone surrogate counts as U+FFFD (3 bytes): 82 do not', line: `{"song_id":"S","artist_id":"${'\\udc00'.repeat(82)}"}`, want: 'partition-value-too-long' },
+  { name: 'a surrogate pair counts 4 bytes: 61 emoji and A fit', line: `{"song_id":"S","artist_id":"${'\\ud83d\\ude00'.repeat(61)}A"}`, want: { row: { artist_id: '😀'.repeat(61) + 'A' } } },
+  { name: 'a surrogate pair counts 4 bytes: 62 emoji and A do not', line: `{"song_id":"S","artist_id":"${'😀'.repeat(62)}A"}`, want: 'partition-value-too-long' },
   { name: 'missing-song_id is checked first', line: `{"song_id":"","artist_id":"${'A'.repeat(300)}"}`, want: 'missing-song_id' },
   { name: 'a long artist_id that is not a string is null, not too long', line: `{"song_id":"S","artist_id":[${'1,'.repeat(200)}1]}`, want: { row: { artist_id: null }, drift: ['artist_id:array->null'] } },
 ];

@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { Readable } from 'node:stream';
 import { rmSync } from 'node:fs';
 import { openStorage, type OpenStorageOptions } from '../../../job-runner/src/storage/open.js';
+import { S3ClientPool } from '../../../job-runner/src/storage/s3Clients.js';
 import { S3Storage } from '../../../job-runner/src/storage/s3Storage.js';
 import { StorageError, type Storage } from '../../../job-runner/src/storage/storage.js';
 import { startTestS3, type TestS3 } from '../../helpers/s3.js';
@@ -25,6 +26,11 @@ interface Harness {
 interface Case {
   name: string;
   only?: Harness['name'];
+  /**
+   * The case watches the S3 client's commands: give its storage a client of its own (storages of
+   * the same configuration share one client, and a recorder on it would see the others' requests).
+   */
+  ownClient?: true;
   run(h: Harness, s: Storage): Promise<void>;
 }
 
@@ -123,19 +129,18 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'list: keys that prefix other keys sort as S3 sorts them (k < k b < k-b; m-n < m/n < m0)',
-    async run(h, s) {
+    name: 'list: keys that prefix other keys sort as S3 sorts them (k < k b < k-b; m-n < m/n < m0), also paged',
+    async run(_h, s) {
+      // Plain s3rver 3.7.1 got this wrong (and lost keys when paging); the test server sorts its
+      // listings (devcluster/src/s3/s3rverListingOrder.ts, docs/storage.md), as S3 and MinIO do.
       const want = ['k', 'k b', 'k-b', 'k0', 'm-n', 'm/n', 'm0'];
       for (const k of [...want].reverse()) await s.put(k, k);
-      const got = await keys(s);
-      if (h.name === 's3rver') {
-        // Known s3rver 3.7.1 deviation (docs/storage.md): it walks its folders depth-first and sorts
-        // names with its own file suffix appended, so such keys come out of order there. S3 and
-        // MinIO return byte order. Every key is listed, though.
-        assert.deepEqual([...got].sort(), [...want].sort());
-        return;
-      }
-      assert.deepEqual(got, want);
+      assert.deepEqual(await keys(s), want);
+      // More keys than a page (1,000): a page boundary must lose and repeat nothing.
+      const many = Array.from({ length: 1005 }, (_, i) => `p/${i % 2 ? `${i}` : `${i}/x`}`);
+      for (let i = 0; i < many.length; i += 50) await Promise.all(many.slice(i, i + 50).map((k) => s.put(k, '')));
+      const sorted = [...many].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      assert.deepEqual(await keys(s, 'p/'), sorted);
     },
   },
   {
@@ -186,6 +191,7 @@ const cases: Case[] = [
   },
   {
     name: 'putStream: small bodies, and a >16 MiB streamed body (multipart on S3), bytes exact',
+    ownClient: true,
     async run(h, s) {
       const sent = recordCommands(s);
       await s.putStream('small.json', Readable.from([Buffer.from('{"a":'), Buffer.from('1}')]));
@@ -208,6 +214,7 @@ const cases: Case[] = [
   },
   {
     name: 'put: a Buffer larger than the part size goes multipart on S3, bytes exact',
+    ownClient: true,
     async run(h, s) {
       const sent = recordCommands(s);
       const data = pattern(9 * MiB, 11);
@@ -290,7 +297,7 @@ const cases: Case[] = [
     name: 'concurrency is bounded per storage instance',
     only: 's3rver',
     async run(h) {
-      const s = await h.fresh({ maxConcurrency: 3 });
+      const s = await h.fresh({ maxConcurrency: 3, clients: new S3ClientPool() });
       await s.put('c', pattern(64 * 1024));
       let inFlight = 0;
       let peak = 0;
@@ -317,7 +324,7 @@ function runSuite(h: () => Harness): void {
         t.skip(`${harness.name}: not applicable`);
         return;
       }
-      await c.run(harness, await harness.fresh());
+      await c.run(harness, await harness.fresh(c.ownClient ? { clients: new S3ClientPool() } : undefined));
     });
   }
 }

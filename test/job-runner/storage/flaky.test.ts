@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { openStorage } from '../../../job-runner/src/storage/open.js';
+import { S3ClientPool } from '../../../job-runner/src/storage/s3Clients.js';
 import { S3Storage } from '../../../job-runner/src/storage/s3Storage.js';
 import { StorageError, type Storage } from '../../../job-runner/src/storage/storage.js';
 import { readSplit } from '../../../job-runner/src/read/readSplit.js';
@@ -47,8 +48,8 @@ describe('S3 through a flaky proxy', () => {
   let proxy: FlakyS3Proxy;
   let direct: S3Storage;
   const opened: S3Storage[] = [];
-  const flaky = (prefix: string, clock: RetryClock, maxAttempts = 12) => {
-    const s = openStorage(`s3://flaky/${prefix}`, { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint }, clock, retry: { maxAttempts } }) as S3Storage;
+  const flaky = (prefix: string, clock: RetryClock, maxAttempts = 12, clients?: S3ClientPool) => {
+    const s = openStorage(`s3://flaky/${prefix}`, { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint }, clock, retry: { maxAttempts }, clients }) as S3Storage;
     opened.push(s);
     return s;
   };
@@ -137,7 +138,8 @@ describe('S3 through a flaky proxy', () => {
     for (const k of keys) await direct.put(`nodelete/${k}`, k);
     proxy.configure({ mode: 'not-implemented', failRate: 1, failFirst: 0, eligible: (r) => r.method === 'POST' && /[?&]delete/.test(r.url) });
     try {
-      const s = flaky('nodelete/', instantClock());
+      // A client of its own: the recorder below must see this storage's requests only.
+      const s = flaky('nodelete/', instantClock(), 12, new S3ClientPool());
       const sent: string[] = [];
       s.client.middlewareStack.add((next, context) => async (args) => {
         sent.push(context.commandName ?? '?');
