@@ -8,7 +8,7 @@
 //     Jobs are created but not run (no kubelet): the benchmark writes the receipts itself, so what is
 //     measured is the operator's own loop — observe, decide, write status — at 200 active runs.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -21,9 +21,11 @@ import type { SparkifyLakeJob } from '../operator/src/crd/types.js';
 import { repoRoot, tempDir } from '../test/helpers/paths.js';
 
 const { values: args } = parseArgs({
-  options: { workers: { type: 'string', default: '8' }, poll: { type: 'string', default: '1.5' }, jobs: { type: 'string', default: '200' }, objects: { type: 'string', default: '1000000' }, list: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' }, skip: { type: 'string', multiple: true } },
+  options: { workers: { type: 'string', default: '8' }, poll: { type: 'string', default: '1.5' }, jobs: { type: 'string', default: '200' }, objects: { type: 'string', default: '1000000' }, list: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' }, 'heap-dir': { type: 'string' }, 'node-option': { type: 'string', multiple: true }, 'alloc-profile': { type: 'string' }, 'operator-log': { type: 'string' }, skip: { type: 'string', multiple: true } },
 });
 const skip = new Set(args.skip ?? []);
+// Both are triggered by SIGUSR2 in the operator.
+if (args['heap-dir'] && args['alloc-profile']) throw new Error('--heap-dir and --alloc-profile cannot be combined');
 const results: Record<string, unknown> = {};
 
 /** Deterministic PRNG (mulberry32) and a log-normal draw, so the size mix is the same every run. */
@@ -100,6 +102,7 @@ async function manyLakeJobs(s3Endpoint: string, client: S3Client, jobEvents: boo
     return res as T;
   };
   let operator: ReturnType<typeof spawn> | undefined;
+  const chunks: Buffer[] = [];
   try {
     // Ten small log files and one song: every lake job plans ten scan shards.
     for (const Bucket of ['raw', 'lake']) await client.send(new CreateBucketCommand({ Bucket })).catch(() => undefined);
@@ -110,8 +113,15 @@ async function manyLakeJobs(s3Endpoint: string, client: S3Client, jobEvents: boo
     await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
     await req('POST', '/api/v1/namespaces/bench/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lake-s3' }, stringData: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } });
 
-    operator = spawn(process.execPath, [join(repoRoot, 'dist', 'operator', 'src', 'main.js'), '--kubeconfig', kubeconfig, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--workers', args.workers!, '--poll', args.poll!], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dir, SPARKIFY_LOG_LEVEL: 'info' } });
-    const chunks: Buffer[] = [];
+    // --heap-dir: the operator writes a heap snapshot there on SIGUSR2 (taken after the last round).
+    // --node-option: more flags for the operator's node (e.g. --heap-prof, --max-semi-space-size=…).
+    // --alloc-profile FILE: V8's sampling heap profiler, garbage included (bench/allocationProfile.ts).
+    const heapFlags = [
+      ...(args['heap-dir'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${args['heap-dir']}`] : []),
+      ...(args['alloc-profile'] ? [`--import=${join(repoRoot, 'dist', 'bench', 'allocationProfile.js')}`] : []),
+      ...(args['node-option'] ?? []),
+    ];
+    operator = spawn(process.execPath, [...heapFlags, join(repoRoot, 'dist', 'operator', 'src', 'main.js'), '--kubeconfig', kubeconfig, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--workers', args.workers!, '--poll', args.poll!], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dir, SPARKIFY_LOG_LEVEL: 'info', ...(args['alloc-profile'] ? { SPARKIFY_ALLOC_PROFILE: args['alloc-profile'] } : {}) } });
     operator.stdout!.on('data', (c: Buffer) => chunks.push(c));
     operator.stderr!.on('data', (c: Buffer) => chunks.push(c));
     let peakRss = 0;
@@ -176,7 +186,22 @@ async function manyLakeJobs(s3Endpoint: string, client: S3Client, jobEvents: boo
     clearInterval(rssTimer);
     latencies.sort((a, b) => a - b);
     const q = (p: number) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2);
-    const metrics = await (await fetch(`${/"url":"(http:[^"]+)"/.exec(Buffer.concat(chunks).toString())?.[1] ?? 'http://127.0.0.1:1'}/metrics`).catch(() => null))?.text();
+    const metricsUrl = `${/"url":"(http:[^"]+)"/.exec(Buffer.concat(chunks).toString())?.[1] ?? 'http://127.0.0.1:1'}/metrics`;
+    const metrics = await (await fetch(metricsUrl).catch(() => null))?.text();
+    const gauge = (text: string | undefined, name: string) => +(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text ?? '')?.[1] ?? NaN) / 2 ** 20).toFixed(1);
+    let heapSnapshot: string | undefined;
+    let afterGc: string | undefined;
+    if (args['heap-dir']) {
+      heapSnapshot = await takeHeapSnapshot(operator, args['heap-dir'], `operator-${jobs}${jobEvents ? '-events' : ''}.heapsnapshot`);
+      // Writing a snapshot collects garbage first: the heap now is what is live.
+      afterGc = await (await fetch(metricsUrl).catch(() => null))?.text();
+    }
+    if (args['alloc-profile']) {
+      const file = args['alloc-profile'];
+      writeFileSync(file, '');
+      operator.kill('SIGUSR2');
+      await waitUntil(async () => statSync(file).size > 0, 60_000, 200);
+    }
     results[jobEvents ? 'lakeJobsWithJobEvents' : 'lakeJobsPollOnly'] = {
       jobs,
       workers: Number(args.workers),
@@ -184,15 +209,47 @@ async function manyLakeJobs(s3Endpoint: string, client: S3Client, jobEvents: boo
       startupSeconds: +startupSeconds.toFixed(1),
       receiptToStatusSeconds: { p50: q(0.5), p95: q(0.95), max: q(1), samples: latencies.length },
       operatorPeakRssMiB: +(peakRss / 2 ** 20).toFixed(0),
+      operatorEndMiB: { rss: gauge(metrics, 'process_resident_memory_bytes'), heapUsed: gauge(metrics, 'nodejs_heap_size_used_bytes'), heapTotal: gauge(metrics, 'nodejs_heap_size_total_bytes'), external: gauge(metrics, 'nodejs_external_memory_bytes') },
+      ...(afterGc ? { operatorLiveHeapMiB: gauge(afterGc, 'nodejs_heap_size_used_bytes'), heapSnapshot } : {}),
       reconciles: Number(/sparkify_lake_reconciles_total\{result="ok"\} (\d+)/.exec(metrics ?? '')?.[1] ?? NaN),
       meanReconcileMs: +((1000 * Number(/sparkify_lake_reconcile_duration_seconds_sum (\S+)/.exec(metrics ?? '')?.[1] ?? NaN)) / Number(/sparkify_lake_reconcile_duration_seconds_count (\S+)/.exec(metrics ?? '')?.[1] ?? NaN)).toFixed(1),
       operatorCpuSeconds: +(cpuSeconds(operator.pid!) ?? NaN).toFixed(1),
     };
     console.log('lake jobs', jobEvents ? 'with Job status events' : 'poll only', results[jobEvents ? 'lakeJobsWithJobEvents' : 'lakeJobsPollOnly']);
   } finally {
-    operator?.kill('SIGTERM');
+    if (args['operator-log']) writeFileSync(args['operator-log'], Buffer.concat(chunks));
+    // Wait for a clean exit (it writes --heap-prof profiles then), and never leave it behind.
+    if (operator && operator.exitCode === null) {
+      const exited = new Promise((r) => operator!.once('exit', r));
+      operator.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
+      if (operator.exitCode === null && operator.signalCode === null) operator.kill('SIGKILL');
+    }
     await api.stop();
   }
+}
+
+/** Signals the operator to write a heap snapshot into `dir` and waits until the file is complete. */
+async function takeHeapSnapshot(operator: ReturnType<typeof spawn>, dir: string, name: string): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  operator.kill('SIGUSR2');
+  let file: string | undefined;
+  let lastSize = -1;
+  await waitUntil(
+    async () => {
+      file ??= readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+      if (!file) return false;
+      // Node writes the snapshot synchronously: the size stops changing when it is done.
+      const size = statSync(join(dir, file)).size;
+      const done = size > 0 && size === lastSize;
+      lastSize = size;
+      return done;
+    },
+    120_000,
+    1000,
+  );
+  renameSync(join(dir, file!), join(dir, name));
+  return join(dir, name);
 }
 
 /** Streams watch events of the bench namespace's lake jobs to `onObject` until aborted. */

@@ -106,6 +106,7 @@ export async function startOperator(o: OperatorOptions = {}): Promise<RunningOpe
         metrics.queueDepth.set({}, controller.queue.depth);
         metrics.queueDelayed.set({}, controller.queue.delayedCount);
         metrics.leader.set({}, elector ? (elector.isLeader ? 1 : 0) : 1);
+        metrics.sampleMemory();
         metrics.activeRuns.reset();
         for (const lj of controller.allLakeJobs()) {
           const phase = lj.status?.phase;

@@ -11,6 +11,7 @@ import type { OperatorMetrics } from '../metrics/operatorMetrics.js';
 import { API_VERSION, KIND } from '../crd/schema.js';
 import { jobView, LABEL, MANAGED_JOBS_SELECTOR } from '../run/jobs.js';
 import type { JobView } from '../run/observed.js';
+import { cachedJob, cachedLakeJob } from './cachedObjects.js';
 import type { Clock, Timer } from './clock.js';
 import type { Reconciler } from './reconciler.js';
 import { WorkQueue, type BackoffOptions } from './workQueue.js';
@@ -52,6 +53,7 @@ export class Controller {
           rest: o.rest,
           path: lakeJobPaths.list(ns),
           clock: o.clock,
+          transform: cachedLakeJob,
           onEvent: (type, obj) => this.onLakeJob(type, obj),
           onError: (err, ms) => this.informerError('sparkifylakejobs', err, ms),
         }),
@@ -64,6 +66,7 @@ export class Controller {
           path: jobPaths.list(ns),
           labelSelector: MANAGED_JOBS_SELECTOR,
           clock: o.clock,
+          transform: cachedJob,
           onEvent: (_type, job) => this.onJob(job),
           onError: (err, ms) => this.informerError('jobs', err, ms),
         }),

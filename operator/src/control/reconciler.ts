@@ -14,6 +14,7 @@ import type { OperatorMetrics } from '../metrics/operatorMetrics.js';
 import { decide, FINALIZER, invalidFromAction, statusChanged, type Action, type ActionInvalidReason, type DecideConfig, type Decision, type EventSpec } from '../run/decide.js';
 import { jobRefusal } from '../run/validity.js';
 import type { RunActions } from '../s3/runActions.js';
+import { cachedLakeJob } from './cachedObjects.js';
 import type { Observer } from './observe.js';
 
 export interface ReconcilerDeps {
@@ -194,7 +195,8 @@ export class Reconciler {
     const w = this.written.get(key);
     const stale = w?.stale ?? new Set<string>();
     if (before.metadata.resourceVersion) stale.add(before.metadata.resourceVersion);
-    this.written.set(key, { stale, obj: after });
+    // Kept like the informer keeps it (cachedObjects.ts): the write's response carries managedFields.
+    this.written.set(key, { stale, obj: cachedLakeJob(after) });
   }
 
   forget(key: string): void {

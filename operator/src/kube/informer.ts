@@ -2,7 +2,7 @@
 // with the one thing it lacks: it stops for good on any other error (a 500 on list, a refused
 // connection, a 403 while RBAC is being applied). This wrapper restarts it after a capped backoff,
 // so a flaky API server costs latency, never the operator's eyes.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type Informer, type KubeConfig, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
 import type { Clock, Timer } from '../control/clock.js';
 import type { KubeRest } from './rest.js';
 
@@ -20,6 +20,11 @@ export interface RestartingInformerOptions<T extends WatchedObject> {
   clock: Clock;
   onEvent(type: InformerEvent, obj: T): void;
   onError?(err: unknown, restartInMs: number): void;
+  /**
+   * What of each object to keep, applied to listed and watched objects before they are cached (as
+   * client-go's SetTransform): the cache holds and the handlers see the result. Default: all of it.
+   */
+  transform?(obj: T): T;
   /**
    * Backoff between restarts: min(maxMs, baseMs · 2^n), reset by a successful list or any event.
    * Kept short (default 0.5 s → 5 s): while an informer is down the operator is blind.
@@ -42,9 +47,11 @@ export class RestartingInformer<T extends WatchedObject> {
       const res = await opts.rest.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>('GET', opts.path, { query: { labelSelector: opts.labelSelector } });
       // A successful list means the API answers again: the next failure starts the backoff afresh.
       this.restarts = 0;
-      return { apiVersion: 'v1', kind: 'List', items: res.items ?? [], metadata: res.metadata ?? {} };
+      const items = res.items ?? [];
+      return { apiVersion: 'v1', kind: 'List', items: opts.transform ? items.map(opts.transform) : items, metadata: res.metadata ?? {} };
     };
-    this.informer = makeInformer<KubernetesObject>(opts.kubeConfig, opts.path, list as unknown as ListPromise<KubernetesObject>, opts.labelSelector);
+    // makeInformer(), with the watch's objects transformed on their way into the cache.
+    this.informer = new ListWatch<KubernetesObject>(opts.path, transformingWatch(new Watch(opts.kubeConfig), opts.transform), list as unknown as ListPromise<KubernetesObject>, false, opts.labelSelector);
     // Any event means the watch works again: the next failure starts the backoff afresh.
     const seen = (type: InformerEvent) => (o: KubernetesObject) => {
       this.restarts = 0;
@@ -114,4 +121,14 @@ export class RestartingInformer<T extends WatchedObject> {
       if (!this.stopped) void this.informer.start().catch((e: unknown) => this.restartLater(e));
     }, ms);
   }
+}
+
+/** A Watch whose ADDED/MODIFIED/DELETED objects pass through `transform` (errors and bookmarks as they are). */
+function transformingWatch<T>(watch: Watch, transform: ((obj: T) => T) | undefined): Watch {
+  if (!transform) return watch;
+  const wrapped: Pick<Watch, 'watch'> = {
+    watch: (path, query, callback, done) =>
+      watch.watch(path, query, (phase: string, obj: unknown, raw?: unknown) => callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? transform(obj as T) : obj, raw), done),
+  };
+  return wrapped as Watch;
 }

@@ -26,6 +26,12 @@ export class OperatorMetrics {
   readonly activeRuns = this.registry.register(new Gauge('sparkify_lake_active_runs', 'Lake jobs with a run in progress, by phase.'));
   readonly leader = this.registry.register(new Gauge('sparkify_lake_leader', 'Whether this replica holds the leader lease (1) or stands by (0).'));
   readonly informerErrors = this.registry.register(new Counter('sparkify_lake_informer_restarts_total', 'Informer restarts after watch or list errors, by resource.'));
+  // The process's memory, under the names Prometheus' client libraries use, so the usual dashboards
+  // and alerts apply; the heap figures tell a leak in JS objects from Buffers or code (docs/operator.md "Scale").
+  readonly residentMemory = this.registry.register(new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'));
+  readonly heapUsed = this.registry.register(new Gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes.'));
+  readonly heapTotal = this.registry.register(new Gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved, in bytes.'));
+  readonly externalMemory = this.registry.register(new Gauge('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JS objects (Buffers included), in bytes.'));
 
   constructor() {
     // Every label value known in advance is exported from the start (see Counter.zero).
@@ -37,6 +43,15 @@ export class OperatorMetrics {
     this.recordsRead.zero({});
     this.recordsRejected.zero({});
     this.informerErrors.zero({ resource: 'sparkifylakejobs' }, { resource: 'jobs' });
+  }
+
+  /** Sets the memory gauges from the process, right before a scrape. */
+  sampleMemory(): void {
+    const m = process.memoryUsage();
+    this.residentMemory.set({}, m.rss);
+    this.heapUsed.set({}, m.heapUsed);
+    this.heapTotal.set({}, m.heapTotal);
+    this.externalMemory.set({}, m.external);
   }
 
   /** Counts what a status write changed: a finished stage or run, newly landed shards. */
