@@ -103,10 +103,11 @@ test('a lake job from kubectl apply to a committed lake equal to the reference',
   // Printer columns a person wants to see.
   const table = await c.k(['get', 'slj', '-n', 'analytics']);
   const [header, row] = table.trim().split('\n');
-  assert.match(header!, /^NAME\s+PHASE\s+SHARDS\s+PROGRESS\s+ROWS\s+REJECTED\s+AGE$/);
+  assert.match(header!, /^NAME\s+PHASE\s+REASON\s+SHARDS\s+PROGRESS\s+ROWS\s+REJECTED\s+AGE$/);
   assert.match(row!, new RegExp(`^nightly\\s+Succeeded\\s+${st.plan!.shards}\\s+${st.progress}\\s+${st.rows}\\s+0\\s+\\S+$`));
   const wide = await c.k(['get', 'slj', '-n', 'analytics', '-o', 'wide']);
-  assert.match(wide, new RegExp(st.runId!));
+  assert.match(wide, new RegExp(`${st.runId!}\\s+run ${st.runId!} committed to s3://lake/`));
+  assert.equal(st.reason, undefined, 'no reason while all is well');
 
   // Events a person can read.
   const describe = await c.k(['describe', 'slj', 'nightly', '-n', 'analytics']);

@@ -56,6 +56,11 @@ test('a missing Secret is reported as Invalid with no Job; once created, the run
   assert.equal(lj.status?.phase, 'Pending');
   assert.deepEqual(await jobNames('nosecret'), []);
   assert.match(await c.k(['describe', 'slj', 'nightly', '-n', 'nosecret']), /Warning\s+SecretNotFound/);
+  // `kubectl get` alone says what is wrong (default columns), and -o wide says why.
+  const [header, row] = (await c.k(['get', 'slj', '-n', 'nosecret'])).trim().split('\n');
+  assert.match(header!, /^NAME\s+PHASE\s+REASON\s+/);
+  assert.match(row!, /^nightly\s+Pending\s+SecretNotFound\s+/);
+  assert.match(await c.k(['get', 'slj', '-n', 'nosecret', '-o', 'wide']), /Invalid: SecretNotFound: Secret "lake-s3" \(spec\.storage\.credentialsSecret\) not found in namespace "nosecret"/);
   const wait = await c.kubectl(['wait', '--for=condition=Invalid', 'slj/nightly', '-n', 'nosecret', '--timeout=10s']);
   assert.equal(wait.code, 0, wait.stderr);
 
@@ -94,6 +99,20 @@ test('an unknown bucket and an unreachable endpoint are Invalid conditions with 
   assert.match(cond(unreachable, 'Invalid')!.message!, /127\.0\.0\.1:9/);
   assert.deepEqual(await jobNames('badbucket'), []);
   for (const x of [nobucket, unreachable]) assert.equal(cond(x, 'Running')?.status, 'False');
+  const table = await c.k(['get', 'slj', '-n', 'badbucket']);
+  assert.match(table, /^nobucket\s+Planning\s+BucketNotFound\s/m, table);
+  assert.match(table, /^unreachable\s+Planning\s+StorageUnreachable\s/m, table);
+
+  // Every re-check (every 2 s here) meets the same refusal with other timings in its message: one
+  // Event whose count grows, not a new Event per attempt.
+  type EventList = { items: { reason: string; count?: number; message: string }[] };
+  const events = async () => ((JSON.parse(await c.k(['get', 'events', '-n', 'badbucket', '--field-selector', 'involvedObject.name=unreachable', '-o', 'json'])) as EventList).items).filter((e) => e.reason === 'StorageUnreachable');
+  const counted = await waitFor(async () => {
+    const list = await events();
+    return list.length === 1 && (list[0]!.count ?? 1) >= 3 ? list : undefined;
+  }, 90_000, 'the StorageUnreachable Event counted three times');
+  assert.equal(counted.length, 1);
+  assert.match(await c.k(['describe', 'slj', 'unreachable', '-n', 'badbucket']), /Warning\s+StorageUnreachable\s+\S+ \(x\d+ over \S+\)/);
 });
 
 test('a lake job without spec.storage, on an operator without S3 defaults, is Invalid saying what to set', async () => {

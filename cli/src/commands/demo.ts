@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DemoError } from '../demo/kubeTools.js';
 import { DEMO_S3_PORT, runDemo } from '../demo/runDemo.js';
 import { packageRoot } from '../devclusterImages.js';
+import { onShutdownSignals } from '../shutdownSignals.js';
 import type { Command } from './command.js';
 
 const HELP = `usage: sparkify-lake demo [--dir DIR] [--s3-port N] [--exit] [--timeout SEC]
@@ -14,7 +15,8 @@ starts it with an embedded S3, generates a sample dataset, installs the Helm cha
 operator), applies examples/lakejob.yaml with kubectl, shows the lake job's progress live, and ends
 with a summary of the lake, a DuckDB query and how to point kubectl at the cluster.
 
-On a terminal the cluster then keeps running until Ctrl-C. When standard input is not a terminal or
+On a terminal the cluster then keeps running until Ctrl-C (or SIGTERM, or the terminal closing:
+SIGHUP), which stops every pod and the S3 server. When standard input is not a terminal or
 CI is set, the demo stops the cluster and exits 0 after the summary.
 
   --dir DIR       where the cluster, S3 data, kubeconfig and the lake copy live (default .cache/demo)
@@ -57,8 +59,7 @@ export const demoCommand: Command = {
       process.stdout.write(`\n${sig} received\n`);
       controller.abort();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const offSignals = onShutdownSignals(onSignal);
     try {
       const code = await runDemo({
         packageRoot,
@@ -75,8 +76,7 @@ export const demoCommand: Command = {
       console.error(`sparkify-lake demo: ${e instanceof DemoError ? e.message : ((e as Error).stack ?? String(e))}`);
       return 1;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
     }
   },
 };

@@ -1,20 +1,24 @@
 // `sparkify-lake devcluster up`: a local Kubernetes (API server, controllers, a kubelet running pods
-// as processes) in the foreground until SIGINT/SIGTERM, with the product's images mapped to this
+// as processes) in the foreground until SIGINT/SIGTERM/SIGHUP, with the product's images mapped to this
 // checkout's entry points, and optionally the embedded S3 server.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDevCluster, type ImageMap } from '../../../devcluster/src/index.js';
 import { devclusterImages } from '../devclusterImages.js';
+import { onShutdownSignals } from '../shutdownSignals.js';
+import { checkBucketName, createBuckets } from '../devclusterBuckets.js';
 import type { Command } from './command.js';
 
-const HELP = `usage: sparkify-lake devcluster up --kubeconfig FILE [--s3 DIR] [--port N] [--data-dir DIR] [--images FILE] [--verbose]
+const HELP = `usage: sparkify-lake devcluster up --kubeconfig FILE [--s3 DIR [--bucket NAME]…] [--port N] [--data-dir DIR] [--images FILE] [--verbose]
 
 Runs a local Kubernetes API server, the Job/Deployment/garbage-collection controllers and a kubelet
-that runs pods as local processes, until SIGINT or SIGTERM (which stop every pod cleanly).
+that runs pods as local processes, until SIGINT, SIGTERM or SIGHUP (the terminal closing), which stop every pod cleanly.
 
   --kubeconfig FILE   write the admin kubeconfig here (kubectl, helm and client-node read it)
   --s3 DIR            also run the embedded S3 server with its data in DIR, and write FILE.env with
                       AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+  --bucket NAME       with --s3: create this bucket at start if it does not exist (repeatable), so
+                      that e.g. \`sparkify-lake generate --out s3://raw/\` works at once
   --port N            API server port (default: a free one)
   --data-dir DIR      pod folders and container logs (default: a temporary folder, removed at exit)
   --images FILE       more images as JSON: {"<image name or glob>": {"command": ["…"], "args": [],
@@ -28,13 +32,13 @@ export const devclusterCommand: Command = {
   name: 'devcluster',
   summary: 'run a local Kubernetes (pods as processes) in the foreground: `devcluster up`',
   async run(argv) {
-    let values: { kubeconfig?: string; s3?: string; port?: string; 'data-dir'?: string; images?: string; verbose?: boolean; help?: boolean };
+    let values: { kubeconfig?: string; s3?: string; bucket?: string[]; port?: string; 'data-dir'?: string; images?: string; verbose?: boolean; help?: boolean };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { kubeconfig: { type: 'string' }, s3: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, images: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+        options: { kubeconfig: { type: 'string' }, s3: { type: 'string' }, bucket: { type: 'string', multiple: true }, port: { type: 'string' }, 'data-dir': { type: 'string' }, images: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       }));
     } catch (e) {
       console.error(`sparkify-lake devcluster: ${(e as Error).message}\n\n${HELP}`);
@@ -50,6 +54,17 @@ export const devclusterCommand: Command = {
     }
     if (!values.kubeconfig) {
       console.error(`sparkify-lake devcluster up: --kubeconfig FILE is required\n\n${HELP}`);
+      return 2;
+    }
+    const buckets = [...new Set(values.bucket ?? [])];
+    if (buckets.length > 0 && !values.s3) {
+      console.error(`sparkify-lake devcluster up: --bucket needs --s3 DIR (the embedded S3 holds the buckets)\n\n${HELP}`);
+      return 2;
+    }
+    try {
+      for (const b of buckets) checkBucketName(b);
+    } catch (e) {
+      console.error(`sparkify-lake devcluster up: --bucket ${(e as Error).message}`);
       return 2;
     }
     const port = values.port === undefined ? undefined : Number(values.port);
@@ -77,8 +92,15 @@ export const devclusterCommand: Command = {
     if (cluster.s3) {
       const env = Object.entries(cluster.s3.env).map(([k, v]) => `${k}=${v}`);
       writeFileSync(`${cluster.kubeconfigPath}.env`, env.join('\n') + '\n', { mode: 0o600 });
+      try {
+        await createBuckets(cluster.s3.env, buckets);
+      } catch (e) {
+        console.error(`sparkify-lake devcluster up: ${(e as Error).message}`);
+        await cluster.stop();
+        return 1;
+      }
     }
-    // The first SIGINT/SIGTERM stops everything cleanly; a second one does not wait (pod processes
+    // The first SIGINT/SIGTERM/SIGHUP stops everything cleanly; a second one does not wait (pod processes
     // are still killed on exit).
     let received = 0;
     let stop: (signal: string) => void = () => undefined;
@@ -88,18 +110,16 @@ export const devclusterCommand: Command = {
       console.log('devcluster: second signal, exiting now');
       process.exit(130);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const offSignals = onShutdownSignals(onSignal);
     console.log(`API server: ${cluster.url}`);
     console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
-    if (cluster.s3) console.log(`S3 endpoint: ${cluster.s3.endpoint} (settings in ${cluster.kubeconfigPath}.env)`);
+    if (cluster.s3) console.log(`S3 endpoint: ${cluster.s3.endpoint} (settings in ${cluster.kubeconfigPath}.env)${buckets.length ? `, buckets: ${buckets.join(', ')}` : ''}`);
     console.log(`pod data: ${cluster.dataDir}`);
     console.log('devcluster ready');
     const signal = await stopped;
     console.log(`devcluster: ${signal} received, stopping pods${cluster.s3 ? ' and S3' : ''}`);
     await cluster.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
     console.log('devcluster stopped');
     return 0;
   },

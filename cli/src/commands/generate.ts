@@ -1,7 +1,8 @@
 // `sparkify-lake generate`: deterministic eventsim-like raw data (song files and event logs) into a
 // folder or an S3 prefix, ready for `sparkify-lake run --songs <out>/song_data --logs <out>/log_data`.
 import { parseArgs } from 'node:util';
-import { openStorage, StorageError } from '../../../job-runner/src/index.js';
+import { StorageError } from '../../../job-runner/src/index.js';
+import { openCliStorage } from '../cliStorage.js';
 import { generate, resolveOptions, type GenerateOptions, type GenerateProgress } from '../../../generator/src/index.js';
 import type { Command } from './command.js';
 
@@ -99,7 +100,7 @@ export const generateCommand: Command = {
     }
     const tty = process.stderr.isTTY && !json;
     try {
-      const storage = openStorage(out);
+      const storage = openCliStorage(out, '--out');
       const summary = await generate(storage, opts, tty ? (p) => process.stderr.write(progressLine(p)) : undefined);
       if (tty) process.stderr.write('\n');
       if (json) {

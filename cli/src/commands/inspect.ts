@@ -1,7 +1,8 @@
 // `sparkify-lake inspect <uri>`: what is committed at an output root: tables, partitions, rows,
 // bytes, the last run and its rejects by reason.
 import { parseArgs } from 'node:util';
-import { formatBytes, openStorage, readLakeStatus, TABLES, type LakeStatus } from '../../../job-runner/src/index.js';
+import { formatBytes, readLakeStatus, TABLES, type LakeStatus } from '../../../job-runner/src/index.js';
+import { openCliStorage } from '../cliStorage.js';
 import type { Command } from './command.js';
 
 const USAGE = 'usage: sparkify-lake inspect <output uri> [--json]';
@@ -26,7 +27,7 @@ export const inspectCommand: Command = {
       return 2;
     }
     try {
-      const out = openStorage(uri);
+      const out = openCliStorage(uri);
       const status = await readLakeStatus(out);
       if (!status) {
         console.error(`sparkify-lake inspect: no committed lake at ${out.root} (no _lake/current.json); build one with \`sparkify-lake run --songs … --logs … --out ${uri}\``);
@@ -62,6 +63,17 @@ export function inspectJson(s: LakeStatus) {
   };
 }
 
+/** The most frequent DRIFT_SHOWN entries, and how many more `--json` would list. */
+export const DRIFT_SHOWN = 5;
+
+function countsLine(label: string, counts: Record<string, number>): string[] {
+  const all = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (all.length === 0) return [];
+  const shown = all.slice(0, DRIFT_SHOWN).map(([k, v]) => `${k} ${v}`);
+  const more = all.length - DRIFT_SHOWN;
+  return [`${label}: ${shown.join(', ')}${more > 0 ? `, +${more} more (--json lists them all)` : ''}`];
+}
+
 export function inspectText(s: LakeStatus): string {
   const m = s.manifest;
   const rows = TABLES.map((t) => [t, m.tables[t].rows.toLocaleString('en-US'), String(m.tables[t].partitions), String(m.tables[t].files), formatBytes(m.tables[t].bytes)]);
@@ -69,16 +81,14 @@ export function inspectText(s: LakeStatus): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const reasons = Object.entries(m.records.rejectedByReason);
-  const coercions = Object.entries(m.drift.coercions).sort((a, b) => b[1] - a[1]).slice(0, 5);
-  const unknown = Object.entries(m.drift.unknownFields).sort((a, b) => b[1] - a[1]).slice(0, 5);
   return [
     `lake ${m.spec.output}`,
     `last run ${m.runId}, committed ${m.committedAt} by ${m.spec.origin}`,
     `inputs: songs ${m.spec.songs}, logs ${m.spec.logs}`,
     `records: ${m.records.read.toLocaleString('en-US')} read, ${m.records.accepted.toLocaleString('en-US')} accepted, ${m.records.rejected.toLocaleString('en-US')} rejected`,
     ...(reasons.length > 0 ? ['rejects by reason:', ...reasons.map(([k, v]) => `  ${k.padEnd(16)} ${v}`), `  (records in _lake/runs/${m.runId}/rejects/)`] : []),
-    ...(coercions.length > 0 ? [`coercions: ${coercions.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
-    ...(unknown.length > 0 ? [`unknown fields: ${unknown.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
+    ...countsLine('coercions', m.drift.coercions),
+    ...countsLine('unknown fields', m.drift.unknownFields),
     '',
     fmt(header),
     ...rows.map(fmt),

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { formatBytes, parseQuantity, RunFailed, runLocal, TABLES, type LocalRunResult } from '../../../job-runner/src/index.js';
 import { TtyProgress } from '../../../job-runner/src/local/progress.js';
 import { systemClock } from '../../../job-runner/src/local/runLocal.js';
+import { refuseOverlappingRoots } from '../runRoots.js';
+import { onShutdownSignals } from '../shutdownSignals.js';
 import type { Command } from './command.js';
 
 const USAGE = `usage: sparkify-lake run --songs <uri> --logs <uri> --out <uri> [options]
@@ -91,12 +93,16 @@ export const runCommand: Command = {
       console.error(`sparkify-lake run: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
+    try {
+      refuseOverlappingRoots(opts.output, opts.songs, opts.logs);
+    } catch (err) {
+      console.error(`sparkify-lake run: ${(err as Error).message}`);
+      return 2;
+    }
     const reporter = TtyProgress.forStream(process.stderr, systemClock);
-    // Ctrl-C / SIGTERM: stop the shards, discard the run (the committed lake stays), then exit.
+    // Ctrl-C / SIGTERM / SIGHUP: stop the shards, discard the run (the committed lake stays), then exit.
     const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const offSignals = onShutdownSignals(() => interrupt.abort());
     try {
       const result = await runLocal({ ...opts, reporter, signal: interrupt.signal });
       if (json) console.log(JSON.stringify(jsonSummary(result)));
@@ -108,8 +114,7 @@ export const runCommand: Command = {
       console.error(`sparkify-lake run: ${message}`);
       return interrupt.signal.aborted ? 130 : 1;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
     }
   },
 };

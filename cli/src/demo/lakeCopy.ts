@@ -1,9 +1,10 @@
 // After the run: the committed lake, copied from the embedded S3 into a folder, so that the DuckDB
 // query the demo prints works in any duckdb shell (no httpfs extension, no credentials) and keeps
 // working after the demo's S3 is gone. Exactly the files of the committed manifest are copied.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Manifest, Storage } from '../../../job-runner/src/index.js';
+import { makeFolders } from '../../../job-runner/src/storage/folders.js';
 
 /** Copies every file of the manifest, keyed relative to the lake root, into `dir`. Returns the count. */
 export async function copyCommittedLake(out: Storage, manifest: Manifest, dir: string, concurrency = 8): Promise<number> {
@@ -17,7 +18,7 @@ export async function copyCommittedLake(out: Storage, manifest: Manifest, dir: s
     while (next < keys.length) {
       const key = keys[next++]!;
       const path = join(dir, ...key.split('/'));
-      await mkdir(dirname(path), { recursive: true });
+      makeFolders(dirname(path)); // not mkdir({ recursive }): it spins forever under /proc
       await writeFile(path, await out.get(key));
     }
   };

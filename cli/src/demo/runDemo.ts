@@ -8,7 +8,7 @@
 // Every step is a real client of the real thing: helm and kubectl binaries, the chart in helm/, the
 // manifest in examples/, the operator and job-runner as pods (local processes). Ctrl-C at any point
 // stops the running kubectl/helm, every pod and the S3 server before the process exits.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +16,7 @@ import { startDevCluster, type DevCluster } from '../../../devcluster/src/index.
 import { startEmbeddedS3, type EmbeddedS3 } from '../../../devcluster/src/s3/embeddedS3.js';
 import { generate, type GenerateOptions } from '../../../generator/src/index.js';
 import { openStorage, readLakeStatus, type StorageOptions } from '../../../job-runner/src/index.js';
+import { makeFolders } from '../../../job-runner/src/storage/folders.js';
 import type { SparkifyLakeJob } from '../../../operator/src/crd/types.js';
 import { inspectText } from '../commands/inspect.js';
 import { devclusterImages } from '../devclusterImages.js';
@@ -70,7 +71,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const binDir = await ensureKubeTools(o.packageRoot);
   if (o.s3Port !== 0) await assertPortFree(o.s3Port);
   for (const name of OWNED) rmSync(join(o.dir, name), { recursive: true, force: true });
-  mkdirSync(join(o.dir, 'state'), { recursive: true });
+  makeFolders(join(o.dir, 'state')); // not mkdirSync({ recursive }): it spins forever under /proc
 
   let s3: EmbeddedS3 | undefined;
   let cluster: DevCluster | undefined;
@@ -206,7 +207,7 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const srv = createServer();
     srv.once('error', () =>
-      reject(new DemoError(`port ${port} on 127.0.0.1 is in use (is another demo running?). Stop it, or run \`sparkify-lake demo --s3-port 0\` (the demo then points the lake job at the port it gets)`)),
+      reject(new DemoError(`port ${port} on 127.0.0.1 is in use (is another demo running?). Stop it, or let the demo pick a free port: \`npm start -- --s3-port 0\` (or \`npx sparkify-lake demo --s3-port 0\`); it then points the lake job at that port`)),
     );
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
   });

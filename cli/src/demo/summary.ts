@@ -33,12 +33,12 @@ export function demoSummary(s: SummaryInput): string {
     s.stays ? 'The cluster keeps running. In another terminal:' : 'While a demo runs (`npm start` in a terminal), point kubectl at it with:',
     `  export KUBECONFIG=${s.kubeconfig}`,
     `  export PATH="${s.binDir}:$PATH"        # the kubectl and helm this repo unpacked`,
-    `  kubectl get slj${ns}                       # phase, shards, progress, rows, rejected`,
+    `  kubectl get slj${ns}                       # phase, reason, shards, progress, rows, rejected`,
     `  kubectl describe slj ${s.lakeJob.name}${ns}              # conditions and events`,
     // Not `logs deploy/…`: that picks any replica, often the standby, whose log is nearly empty.
     `  kubectl -n ${s.operator.namespace} logs $(kubectl -n ${s.operator.namespace} get lease ${s.operator.lease} -o jsonpath='{.spec.holderIdentity}')   # the leading operator's JSON logs`,
     `  helm -n ${s.operator.namespace} status ${s.operator.release}`,
-    `  S3: AWS_ENDPOINT_URL=${s.s3.endpoint} AWS_ACCESS_KEY_ID=${s.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s.s3.secretAccessKey}`,
+    `  export AWS_ENDPOINT_URL=${s.s3.endpoint} AWS_ACCESS_KEY_ID=${s.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s.s3.secretAccessKey}   # the embedded S3, e.g. for: npx sparkify-lake inspect ${s.output}`,
     ...(s.stays ? ['', 'Press Ctrl-C to stop the cluster (every pod and the S3 server stop with it).'] : []),
   ].join('\n');
 }

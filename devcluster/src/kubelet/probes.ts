@@ -122,11 +122,23 @@ export interface ProbedContainer {
   restart(): void;
 }
 
-const pause = (ms: number, wake: AbortSignal) =>
+/**
+ * Sleeps `ms`, or less when `wake` aborts. The abort listener goes when the timer fires: a probe loop
+ * pauses on the same signal for the pod's whole life, and listeners left behind would pile up
+ * (MaxListenersExceededWarning after ten periods, and memory for as long as the pod runs).
+ */
+export const pause = (ms: number, wake: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (wake.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    wake.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      wake.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    wake.addEventListener('abort', onAbort, { once: true });
   });
 
 /**

@@ -13,10 +13,19 @@ export function checkQuality(spec: RunSpec, receipts: ScanReceipt[]): QualityVer
     ok: false,
     message:
       `rejected ${records.rejected} of ${records.read} records (${percent(ratio)}), over the limit of ` +
-      `${percent(spec.quality.maxRejectRatio)} (quality.maxRejectRatio). Top reasons: ${topReasons(records, 5)}. ` +
+      `${percent(spec.quality.maxRejectRatio)} (${limitSetting(spec.origin)}). Top reasons: ${topReasons(records, 5)}. ` +
       `The rejected records are in ${spec.output.replace(/\/?$/, '/')}${lakeLayout.rejectsPrefix(spec.runId)}; ` +
       'fix the input, or raise the limit if these rejects are expected.',
   };
+}
+
+/**
+ * How the person reading the message sets the limit: `sparkify-lake run` takes a flag; the operator
+ * (origin `operator/<namespace>/<name>`) shows the message in the lake job's condition, where the
+ * resource's field is meant, so its wording stays as it was.
+ */
+function limitSetting(origin: string): string {
+  return origin === 'cli' ? '--max-reject-ratio' : 'quality.maxRejectRatio';
 }
 
 export function topReasons(records: RecordCounts, n: number): string {

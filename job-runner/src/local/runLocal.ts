@@ -17,6 +17,7 @@ import type { Stage } from '../run/layout.js';
 import type { BuildPlan, BuildReceipt, Manifest, MemoryOptions, QualityOptions, ReadOptions, ScanPlan, ScanReceipt, ShardingOptions } from '../run/types.js';
 import type { Storage } from '../storage/storage.js';
 import { openStorage } from '../storage/open.js';
+import { CREDENTIALS_FROM_ENV } from '../storage/s3Errors.js';
 import type { ShardProgress } from '../stages/shardContext.js';
 import { processExecutor, threadExecutor, type ExecutorKind, type ShardExecutor } from './shardExecutor.js';
 import { runShardPool } from './shardPool.js';
@@ -143,7 +144,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
 async function runLocalUnchecked(opts: LocalRunOptions): Promise<LocalRunResult> {
   const clock = opts.clock ?? systemClock;
   const started = clock.now();
-  const storageFor = opts.storageFor ?? ((uri: string) => openStorage(uri));
+  // A local run is a person at a shell: credentials come from the environment, not a Secret.
+  const storageFor = opts.storageFor ?? ((uri: string) => openStorage(uri, { credentialsFrom: CREDENTIALS_FROM_ENV }));
   const parallel = Math.max(1, opts.parallel ?? availableParallelism());
   const executor = typeof opts.executor === 'function' ? opts.executor : opts.executor === 'thread' ? threadExecutor() : processExecutor();
   const report = opts.reporter ?? {};

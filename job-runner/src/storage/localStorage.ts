@@ -8,11 +8,12 @@
 //   killed writer's temp file is invisible to listings and removed by removeStaleWrites;
 // - a missing folder lists as empty; missing keys on delete are not an error;
 // - folders emptied by a delete are removed, as S3 has no folders to leave behind.
-import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Dirent } from 'node:fs';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Dirent } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { FolderError, makeFolders } from './folders.js';
 import { checkKey, checkRange, compareKeys } from './keys.js';
 import { StorageError, type ByteRange, type ObjectInfo, type Storage } from './storage.js';
 
@@ -247,7 +248,9 @@ export class LocalStorage implements Storage {
 
   private makeFolder(folder: string, key: string): void {
     try {
-      mkdirSync(folder, { recursive: true });
+      // Not mkdirSync({ recursive: true }): it spins forever where a parent exists but refuses
+      // new folders (/proc); see folders.ts.
+      makeFolders(folder);
     } catch (err) {
       throw this.writeError(err, key);
     }
@@ -287,7 +290,7 @@ export class LocalStorage implements Storage {
     let fh: FileHandle;
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(dirname(path), { recursive: true });
+        this.makeFolder(dirname(path), key);
         fh = await open(tmp, 'wx');
         break;
       } catch (err) {
@@ -310,11 +313,19 @@ export class LocalStorage implements Storage {
 
   private writeError(err: unknown, key: string): StorageError {
     if (err instanceof StorageError) return err;
+    if (err instanceof FolderError) return this.folderError(err, key);
     const code = errCode(err);
     // S3 keys `a` and `a/b` can coexist; a file and a folder named `a` cannot.
     if (code === 'EISDIR') return new StorageError('invalid', `cannot write ${this.root}${key}: a folder of that name holds other keys (a local folder cannot hold both "${key}" and "${key}/…")`, false, { cause: err });
     if (code === 'ENOTDIR' || code === 'EEXIST') return new StorageError('invalid', `cannot write ${this.root}${key}: a parent of it is an object, not a folder (a local folder cannot hold both "a" and "a/…")`, false, { cause: err });
     return this.fsError(err, 'write', key);
+  }
+
+  private folderError(err: FolderError, key: string): StorageError {
+    // A file in the way inside the root is an object whose name is a prefix of this key.
+    if (err.code === 'ENOTDIR' && err.blocker?.startsWith(this.root)) return this.writeError(Object.assign(new Error(err.message), { code: 'ENOTDIR' }), key);
+    const kind = err.code === 'EACCES' || err.code === 'EPERM' ? 'access-denied' : err.code === 'ENOTDIR' ? 'invalid' : 'io';
+    return new StorageError(kind, err.message, false, { cause: err });
   }
 
   /**

@@ -13,5 +13,5 @@ export function openStorage(uri: string, opts: OpenStorageOptions = {}): Storage
   const loc = parseStorageUri(uri);
   if (loc.kind === 'local') return new LocalStorage(loc.dir);
   const settings = resolveS3Settings(opts, opts.env ?? process.env);
-  return new S3Storage(loc.bucket, loc.prefix, settings, { clock: opts.clock, source: opts.source, clients: opts.clients });
+  return new S3Storage(loc.bucket, loc.prefix, settings, { clock: opts.clock, source: opts.source, credentialsFrom: opts.credentialsFrom, clients: opts.clients });
 }

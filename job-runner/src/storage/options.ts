@@ -25,6 +25,11 @@ export interface OpenStorageOptions {
   partConcurrency?: number;
   /** Where the URI came from, named in error messages: e.g. `spec.output`, `--out`. */
   source?: string;
+  /**
+   * Where credentials come from, named in access errors (default: `AWS_ACCESS_KEY_ID/… or the
+   * Secret`, right for pods and the operator; the CLI passes CREDENTIALS_FROM_ENV of s3Errors.ts).
+   */
+  credentialsFrom?: string;
   /** The environment to read AWS_* from (default process.env). */
   env?: Record<string, string | undefined>;
   /**

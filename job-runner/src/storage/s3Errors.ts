@@ -12,7 +12,17 @@ export interface S3Context {
   endpointLabel: string;
   /** Where the URI came from (`spec.output`, `--out`), for hints. */
   source?: string;
+  /**
+   * Where the credentials come from, named in access errors: a pod or the operator gets them from a
+   * Secret (the default), a person on a laptop from the environment (CREDENTIALS_FROM_ENV).
+   */
+  credentialsFrom?: string;
 }
+
+/** The default hint: the job-runner pods and the operator read credentials from a Secret. */
+export const CREDENTIALS_FROM_SECRET = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the Secret';
+/** For a person at a shell (`sparkify-lake run`, `inspect`, `generate`). */
+export const CREDENTIALS_FROM_ENV = 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or a profile in ~/.aws/credentials';
 
 export interface Failure {
   kind: StorageErrorKind;
@@ -38,7 +48,9 @@ const NETWORK_CODES: Record<string, string> = {
 };
 
 const THROTTLE_CODES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'ProvisionedThroughputExceededException', 'BandwidthLimitExceeded']);
-const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'AuthorizationHeaderMalformed', 'InvalidSecurity', 'CredentialsProviderError']);
+// Credentials S3 saw and refused. Not CredentialsProviderError: that one means the SDK found no
+// credentials at all and sent no request (classifyS3Error and toStorageError say so separately).
+const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'AuthorizationHeaderMalformed', 'InvalidSecurity']);
 const TRANSIENT_CODES = new Set(['RequestTimeout', 'RequestTimeoutException', 'InternalError', 'ServiceUnavailable', 'OperationAborted']);
 
 interface SdkLikeError {
@@ -99,6 +111,7 @@ export function toStorageError(err: unknown, op: string, target: string, ctx: S3
   const f = classifyS3Error(err);
   const tries = outcome && outcome.attempts > 1 ? ` after ${outcome.attempts} attempts over ${(outcome.elapsedMs / 1000).toFixed(1)} s` : '';
   const fix = ctx.source ?? `the URI ${ctx.root}`;
+  const creds = ctx.credentialsFrom ?? CREDENTIALS_FROM_SECRET;
   let message: string;
   switch (f.kind) {
     case 'no-bucket':
@@ -108,11 +121,11 @@ export function toStorageError(err: unknown, op: string, target: string, ctx: S3
       message = `object ${target} does not exist`;
       break;
     case 'access-denied':
-      message = f.code && CREDENTIAL_CODES.has(f.code)
-        ? `S3 rejected the credentials for ${ctx.root} (${f.code}; check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the Secret)`
-        : f.code === 'CredentialsProviderError'
-          ? `no S3 credentials for ${ctx.root}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or the Secret)`
-          : `S3 denied ${op} on ${target} (${f.detail}): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the Secret, and that they may access bucket "${ctx.bucket}"`;
+      message = f.code === 'CredentialsProviderError'
+        ? `no S3 credentials for ${ctx.root} (no request was sent): set ${creds}`
+        : f.code && CREDENTIAL_CODES.has(f.code)
+          ? `S3 rejected the credentials for ${ctx.root} (${f.code}; check ${creds})`
+          : `S3 denied ${op} on ${target} (${f.detail}): check ${creds}, and that they may access bucket "${ctx.bucket}"`;
       break;
     case 'unreachable':
       message = `cannot reach S3 endpoint ${ctx.endpointLabel}: ${f.detail} (${op} ${target}${tries})`;

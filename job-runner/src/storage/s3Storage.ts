@@ -60,7 +60,7 @@ export class S3Storage implements Storage {
     /** '' or ending with '/' */
     readonly prefix: string,
     private readonly settings: S3Settings,
-    opts: { clock?: RetryClock; source?: string; clients?: S3ClientPool } = {},
+    opts: { clock?: RetryClock; source?: string; credentialsFrom?: string; clients?: S3ClientPool } = {},
   ) {
     this.root = `s3://${bucket}/${prefix}`;
     this.clock = opts.clock ?? systemClock;
@@ -71,6 +71,7 @@ export class S3Storage implements Storage {
       bucket,
       endpointLabel: settings.endpoint ?? `AWS S3 (${settings.region})`,
       source: opts.source,
+      credentialsFrom: opts.credentialsFrom,
     };
   }
 

@@ -126,6 +126,8 @@ export const statusSchema = {
   properties: {
     observedGeneration: { type: 'integer', description: 'The generation this status describes.' },
     phase: { type: 'string', enum: PHASES },
+    reason: { type: 'string', maxLength: 128, description: 'Why the lake job needs attention, in one CamelCase word (the Invalid or Failed reason, PodsCannotStart, Suspended); absent while all is well.' },
+    message: { type: 'string', maxLength: 1024, description: 'One line for people: "Invalid: <reason>: <message>", the failure, the suspension, or what the run is doing.' },
     runId: { type: 'string', description: 'Current run: its files live under <output>/_lake/runs/<runId>/.' },
     specHash: { type: 'string', description: 'Hash of the spec (without suspend) the current run was started for.' },
     output: { type: 'string', description: 'Output root the current run writes to (where its staging data lives).' },
@@ -197,11 +199,12 @@ export interface PrinterColumn {
 
 export const printerColumns: PrinterColumn[] = [
   { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+  { name: 'Reason', type: 'string', jsonPath: '.status.reason', description: 'Why the lake job needs attention (Invalid/Failed reason, PodsCannotStart, Suspended); empty while all is well' },
   { name: 'Shards', type: 'integer', jsonPath: '.status.plan.shards', description: 'Scan shards of the current run' },
   { name: 'Progress', type: 'string', jsonPath: '.status.progress', description: 'Shards of the current stage done' },
   { name: 'Rows', type: 'integer', jsonPath: '.status.rows', description: 'Rows landed in the tables' },
   { name: 'Rejected', type: 'integer', jsonPath: '.status.records.rejected', description: 'Records quarantined' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   { name: 'Run', type: 'string', jsonPath: '.status.runId', priority: 1 },
-  { name: 'Message', type: 'string', jsonPath: '.status.conditions[?(@.type=="Failed")].message', priority: 1 },
+  { name: 'Message', type: 'string', jsonPath: '.status.message', description: 'One line: what is wrong, or what the run is doing', priority: 1 },
 ];

@@ -5,6 +5,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../crd/schema.js';
 import type { LakeJobStatus, SparkifyLakeJob } from '../crd/types.js';
 import type { EventSpec } from '../run/decide.js';
+import { EventRecorder } from './eventRecorder.js';
 import { isAlreadyExists, isNotFound, type KubeRest } from './rest.js';
 
 export interface ClusterApi {
@@ -20,6 +21,7 @@ export interface ClusterApi {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | null>;
   listJobPods(namespace: string, jobName: string): Promise<V1Pod[]>;
   podLogTail(namespace: string, pod: string, container: string, lines: number): Promise<string>;
+  /** One Event per distinct (reason, message without timings); a repeat counts on it (eventRecorder.ts). */
   recordEvent(lakeJob: SparkifyLakeJob, event: EventSpec, now: Date): Promise<void>;
 }
 
@@ -34,13 +36,15 @@ export const jobPaths = {
 };
 
 export class KubeCluster implements ClusterApi {
-  private eventSeq = 0;
+  private readonly events: EventRecorder;
 
   constructor(
     private readonly rest: KubeRest,
-    private readonly component: string,
-    private readonly instance: string,
-  ) {}
+    component: string,
+    instance: string,
+  ) {
+    this.events = new EventRecorder(rest, component, instance);
+  }
 
   async replaceLakeJobStatus(lakeJob: SparkifyLakeJob, status: LakeJobStatus): Promise<SparkifyLakeJob> {
     const { metadata } = lakeJob;
@@ -100,30 +104,6 @@ export class KubeCluster implements ClusterApi {
   }
 
   async recordEvent(lakeJob: SparkifyLakeJob, event: EventSpec, now: Date): Promise<void> {
-    const { metadata } = lakeJob;
-    const t = now.toISOString();
-    // client-go names events <object>.<unique hex>; the sequence keeps two events of one millisecond apart.
-    const name = `${metadata.name}.${(now.getTime() * 1000 + (this.eventSeq++ % 1000)).toString(16)}`;
-    try {
-      await this.rest.request('POST', `/api/v1/namespaces/${metadata.namespace}/events`, {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name, namespace: metadata.namespace },
-          involvedObject: { apiVersion: API_VERSION, kind: KIND, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, resourceVersion: metadata.resourceVersion },
-          type: event.type,
-          reason: event.reason,
-          message: event.message.slice(0, 1024),
-          source: { component: this.component },
-          reportingComponent: this.component,
-          reportingInstance: this.instance,
-          firstTimestamp: t,
-          lastTimestamp: t,
-          count: 1,
-        },
-      });
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
+    await this.events.record(lakeJob.metadata, event, now);
   }
 }

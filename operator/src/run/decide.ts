@@ -31,7 +31,7 @@ import { runIdFor, specHash } from './identity.js';
 import { eventsBetween, STUCK_MARK, type EventSpec } from './events.js';
 import { stageJob } from './jobs.js';
 import type { JobView, Observed, RunObservation } from './observed.js';
-import { conditionsFor, runProgress, sameJson, type Verdicts } from './status.js';
+import { conditionsFor, headline, runProgress, sameJson, type Verdicts } from './status.js';
 import { resolveStorage, type ResolvedStorage, type StorageDefaults } from './storage.js';
 import { secretProblem, storageNotConfigured, validateSpec, type Invalidity } from './validity.js';
 
@@ -390,11 +390,16 @@ export function invalidFromAction(lakeJob: SparkifyLakeJob, now: Date, reason: A
 
 // ── Status assembly ────────────────────────────────────────────────────────────────────────────
 function finish(ctx: Ctx, body: LakeJobStatus, v: Verdicts, requeueAfterMs?: number, eventsFrom?: LakeJobStatus): Decision {
+  const conditions = conditionsFor(v, ctx.prev.conditions, ctx.gen, ctx.now);
+  // reason/message are recomputed like the conditions; a carried-over body must not keep old ones.
   const status: LakeJobStatus = stripUndefined({
     ...body,
     observedGeneration: ctx.gen,
     phase: v.phase,
-    conditions: conditionsFor(v, ctx.prev.conditions, ctx.gen, ctx.now),
+    reason: undefined,
+    message: undefined,
+    ...headline(conditions),
+    conditions,
   });
   return { status, events: eventsBetween(eventsFrom ?? ctx.prev, status), actions: [], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

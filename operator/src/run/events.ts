@@ -24,7 +24,8 @@ export function eventsBetween(prev: LakeJobStatus, next: LakeJobStatus): EventSp
   }
   const inv = cond(next, 'Invalid');
   const wasInv = cond(prev, 'Invalid');
-  if (inv && (!wasInv || wasInv.reason !== inv.reason || wasInv.message !== inv.message)) events.push({ type: 'Warning', reason: inv.reason ?? 'Invalid', message: inv.message ?? '' });
+  // A message that differs only in its timings is the same problem seen again, not a new one.
+  if (inv && (!wasInv || wasInv.reason !== inv.reason || withoutTimings(wasInv.message ?? '') !== withoutTimings(inv.message ?? ''))) events.push({ type: 'Warning', reason: inv.reason ?? 'Invalid', message: inv.message ?? '' });
   if (!inv && wasInv) events.push({ type: 'Normal', reason: 'Valid', message: `resolved: ${wasInv.message ?? ''}` });
   const running = next.conditions?.find((c) => c.type === 'Running' && c.status === 'True');
   const wasStuck = prev.conditions?.find((c) => c.type === 'Running')?.message?.includes(STUCK_MARK) ?? false;
@@ -49,4 +50,23 @@ function phaseMessage(s: LakeJobStatus): string {
     default:
       return `${run}: ${s.phase}`;
   }
+}
+
+// Timings that S3 and retry messages embed ("after 8 attempts over 5.6 s", "timed out after 30000 ms"):
+// they differ on every attempt, so they must not make a new Event (see eventRecorder.ts).
+const ATTEMPTS = /\s*after \d+ attempts? over \d+(?:\.\d+)? ?m?s\b/g;
+const DURATION = /\b\d+(?:\.\d+)? ?(?:ms|s|sec|seconds?|min|minutes?)\b/g;
+
+/** The message without its timings: what decides whether an occurrence is a new Event or a repeat. */
+export function withoutTimings(message: string): string {
+  return message.replace(ATTEMPTS, '').replace(DURATION, '<t>');
+}
+
+/**
+ * What makes two occurrences one Event (count++ instead of a new object), as client-go's
+ * EventCorrelator keys them: the object, the type, the reason and the message — here the message
+ * without its timings.
+ */
+export function eventKey(involvedUid: string, e: EventSpec): string {
+  return JSON.stringify([involvedUid, e.type, e.reason, withoutTimings(e.message)]);
 }

@@ -4,6 +4,7 @@
 // specHash), when it started and finished, and the outcome of a finished run.
 import { TABLES, type Stage } from '../../../job-runner/src/index.js';
 import type { Condition, ConditionType, LakeJobStatus, Phase, StageStatus, TableStatus } from '../crd/types.js';
+import { STUCK_MARK } from './events.js';
 import type { JobView, RunObservation } from './observed.js';
 
 export interface ConditionInput {
@@ -50,6 +51,35 @@ export function conditionsFor(v: Verdicts, prev: readonly Condition[] | undefine
     v.suspended ? { type: 'Suspended', status: 'True', reason: 'SpecSuspend', message: 'spec.suspend is true: no shard pods run' } : { type: 'Suspended', status: 'False', reason: 'NotSuspended', message: '' },
   ];
   return list.map((c) => condition(prev, c, generation, now));
+}
+
+/** Longest status.message: one line a terminal can show (the condition keeps the whole text). */
+export const HEADLINE_MAX = 256;
+
+/**
+ * status.reason and status.message: what `kubectl get slj` shows next to the phase. The phase is the
+ * run's lifecycle and stays so (a lake job waiting for its Secret is still Pending); the reason says
+ * why it needs a person, as STATUS does for a pod in CrashLoopBackOff. Derived from the conditions,
+ * so both always agree with them. In order of what to fix first: an Invalid cause (nothing runs
+ * until it is fixed), a failure, pods that cannot start, a suspension; absent while all is well,
+ * when the message is the run's progress note.
+ */
+export function headline(conditions: readonly Condition[]): Pick<LakeJobStatus, 'reason' | 'message'> {
+  const on = (type: ConditionType) => conditions.find((c) => c.type === type && c.status === 'True');
+  const invalid = on('Invalid');
+  if (invalid) return { reason: invalid.reason, message: oneLine(`Invalid: ${invalid.reason}: ${invalid.message ?? ''}`) };
+  const failed = on('Failed');
+  if (failed) return { reason: failed.reason, message: oneLine(`Failed: ${failed.reason}: ${failed.message ?? ''}`) };
+  const running = on('Running');
+  if (running?.message?.includes(STUCK_MARK)) return { reason: 'PodsCannotStart', message: oneLine(running.message) };
+  if (on('Suspended')) return { reason: 'Suspended', message: 'Suspended: spec.suspend is true, no shard pods run; set it to false to continue' };
+  const note = running?.message || on('Succeeded')?.message;
+  return note ? { message: oneLine(note) } : {};
+}
+
+/** Multi-line messages (a failed shard's log lines) folded onto one line and cut to HEADLINE_MAX. */
+export function oneLine(s: string): string {
+  return truncate(s.replace(/\s+/g, ' ').trim(), HEADLINE_MAX);
 }
 
 /** Plan, stages, tables, records, rows and progress of a run, from its Jobs and receipts. */

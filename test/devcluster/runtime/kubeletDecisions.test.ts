@@ -1,11 +1,12 @@
 // The kubelet's pure parts, table-driven: image → process, environment, users, pod phase.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import type { Container, Pod, Probe } from '../../../devcluster/src/client/types.js';
 import { resolveContainerEnv } from '../../../devcluster/src/kubelet/containerEnv.js';
 import { containerArgv, expandVars, imageName, resolveImage, type ImageMap } from '../../../devcluster/src/kubelet/imageMap.js';
 import { computePodStatus, podPhase, restartDelayMs, shouldRestart, type ContainerRuntimeState, type PodRuntimeState } from '../../../devcluster/src/kubelet/podStatus.js';
-import { ProbeTracker, resolvePort, runProbe } from '../../../devcluster/src/kubelet/probes.js';
+import { pause, ProbeTracker, resolvePort, runProbe } from '../../../devcluster/src/kubelet/probes.js';
 import { containerUser } from '../../../devcluster/src/kubelet/securityContext.js';
 
 const images: ImageMap = {
@@ -213,4 +214,18 @@ test('a pod folder below a private folder is reported as unreachable for non-roo
   assert.equal(firstUnreachableFolder(home, 0, 0), undefined, 'root enters anything');
   chmodSync(priv, 0o755);
   assert.equal(firstUnreachableFolder(home, 1234, 1234), undefined);
+});
+
+test('probes: a pause that runs out removes its abort listener; an abort ends a pause at once', async () => {
+  // A probe loop pauses on one signal for the pod's life: 30 periods must not leave 30 listeners.
+  const stop = new AbortController();
+  for (let i = 0; i < 30; i++) await pause(1, stop.signal);
+  assert.equal(getEventListeners(stop.signal, 'abort').length, 0);
+  const t0 = performance.now();
+  const long = pause(60_000, stop.signal);
+  assert.equal(getEventListeners(stop.signal, 'abort').length, 1);
+  stop.abort();
+  await long;
+  assert.ok(performance.now() - t0 < 1_000);
+  await pause(60_000, stop.signal); // already aborted: returns at once
 });

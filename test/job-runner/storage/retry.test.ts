@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_RETRY_POLICY, retryDelay, withRetry, type RetryClock } from '../../../job-runner/src/storage/retry.js';
-import { classifyS3Error, toStorageError } from '../../../job-runner/src/storage/s3Errors.js';
+import { classifyS3Error, CREDENTIALS_FROM_ENV, toStorageError } from '../../../job-runner/src/storage/s3Errors.js';
 import { resolveS3Settings } from '../../../job-runner/src/storage/options.js';
 import { parseStorageUri } from '../../../job-runner/src/storage/uri.js';
 import { compareKeys } from '../../../job-runner/src/storage/keys.js';
@@ -103,11 +103,30 @@ test('toStorageError: messages a person can act on', () => {
     [sdk('SlowDown', 503), /^S3 kept throttling read s3:\/\/lake\/out\/k \(503 SlowDown\) after 8 attempts over 5\.0 s; lower the concurrency or retry later$/],
     [sdk('InternalError', 500), /^S3 at http:\/\/127\.0\.0\.1:4568 failed to read s3:\/\/lake\/out\/k \(500 InternalError\) after 8 attempts/],
     [sdk('NoSuchKey', 404), /^object s3:\/\/lake\/out\/k does not exist$/],
+    // The SDK found no credentials and sent nothing: not "S3 rejected" (that branch used to swallow it).
+    [sdk('CredentialsProviderError'), /^no S3 credentials for s3:\/\/lake\/out\/ \(no request was sent\): set AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or the Secret$/],
+    [sdk('AccessDenied', 403), /^S3 denied read on s3:\/\/lake\/out\/k \(403 AccessDenied\): check AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or the Secret, and that they may access bucket "lake"$/],
   ];
   for (const [err, want] of table) {
     const e = toStorageError(err, 'read', 's3://lake/out/k', ctx, { attempts: 8, elapsedMs: 5000 });
     assert.ok(e instanceof StorageError);
     assert.match(e.message, want);
+  }
+  const kind = toStorageError(sdk('CredentialsProviderError'), 'read', 's3://lake/out/k', ctx);
+  assert.deepEqual([kind.kind, kind.transient], ['access-denied', false]);
+});
+
+test('toStorageError: credential hints fit the caller (a Secret in a pod, the environment at a shell)', () => {
+  const ctx = { root: 's3://lake/out/', bucket: 'lake', endpointLabel: 'AWS S3 (us-east-1)', credentialsFrom: CREDENTIALS_FROM_ENV };
+  const table: [unknown, string][] = [
+    [sdk('CredentialsProviderError'), 'no S3 credentials for s3://lake/out/ (no request was sent): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or a profile in ~/.aws/credentials'],
+    [sdk('InvalidAccessKeyId', 403), 'S3 rejected the credentials for s3://lake/out/ (InvalidAccessKeyId; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or a profile in ~/.aws/credentials)'],
+    [sdk('AccessDenied', 403), 'S3 denied list on s3://lake/out/ (403 AccessDenied): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or a profile in ~/.aws/credentials, and that they may access bucket "lake"'],
+  ];
+  for (const [err, want] of table) {
+    const msg = toStorageError(err, 'list', 's3://lake/out/', ctx).message;
+    assert.equal(msg, want);
+    assert.doesNotMatch(msg, /Secret/);
   }
 });
 
