@@ -8,9 +8,9 @@
 //
 // It is generic Kubernetes: it imports nothing of the product, and the image→command map comes from
 // the caller.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { newToken, startApiServer, type ApiFaults, type ApiServer } from './api/server.js';
 import { ApiClient } from './client/apiClient.js';
 import { InformerFactory } from './client/informerFactory.js';
@@ -22,7 +22,8 @@ import { ReplicaSetController } from './controllers/replicaSetController.js';
 import type { ImageMap } from './kubelet/imageMap.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import type { PodFaults } from './kubelet/podFaults.js';
-import { logRoot } from './kubelet/podSandbox.js';
+import { logRoot, passageMode } from './kubelet/podSandbox.js';
+import { makeFolders } from './folders.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
 import { startEmbeddedS3, type EmbeddedS3 } from './s3/embeddedS3.js';
 
@@ -75,12 +76,27 @@ export interface DevCluster {
 
 export async function startDevCluster(opts: DevClusterOptions): Promise<DevCluster> {
   const log = opts.log ?? (() => undefined);
+  // Run as root, the kubelet starts pods as their runAsUser (or image user): they pass through the
+  // data folder to their own, so it is 0711 then, else 0700 (podSandbox.ts, "Access").
+  const podsRunAsOthers = process.getuid?.() === 0;
   // A data folder the cluster made for itself goes away with it; one the caller chose stays.
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = resolve(opts.dataDir ?? mkdtempSync(join(tmpdir(), 'devcluster-')));
-  mkdirSync(logRoot(dataDir), { recursive: true });
-  // Pods may run as other users (runAsUser): they must be able to reach their own folders.
-  if (ownsDataDir) chmodSync(dataDir, 0o755);
+  const kubeconfigPath = resolve(opts.kubeconfigPath ?? join(dataDir, 'kubeconfig'));
+  const removeOwnDataDir = () => {
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  // Every folder first, so a path that cannot hold one (a typo, /proc) fails before a server starts.
+  try {
+    makeFolders(dataDir, passageMode(podsRunAsOthers));
+    if (ownsDataDir) chmodSync(dataDir, passageMode(podsRunAsOthers));
+    makeFolders(logRoot(dataDir), 0o700);
+    makeFolders(dirname(kubeconfigPath));
+    if (opts.s3Dir) makeFolders(opts.s3Dir);
+  } catch (e) {
+    removeOwnDataDir();
+    throw e;
+  }
   const adminToken = newToken();
   const api: ApiServer = await startApiServer({
     host: opts.host,
@@ -99,6 +115,7 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
     const kubelet = new Kubelet({
       ...common,
       dataDir,
+      enforceUsers: podsRunAsOthers,
       images: opts.images,
       api: { host: '127.0.0.1', port: api.port, caPem: api.caPem },
       restartBackoff: opts.containerRestartBackoff ?? { baseMs: 2000, maxMs: 60_000 },
@@ -121,7 +138,6 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
     await Promise.all(controllers.map((c) => c.start()));
     const s3 = opts.s3Dir ? await startEmbeddedS3({ directory: resolve(opts.s3Dir) }) : undefined;
     if (s3) started.push(s3);
-    const kubeconfigPath = resolve(opts.kubeconfigPath ?? join(dataDir, 'kubeconfig'));
     writeAdminKubeconfig(kubeconfigPath, { server: api.url, token: adminToken, caPem: api.caPem });
     let stopping: Promise<void> | undefined;
     return {
@@ -141,7 +157,7 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
           for (const s of started) await s.stop().catch((e: Error) => log(`devcluster: stopping: ${e.message}`));
           client.close();
           await api.stop();
-          if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+          removeOwnDataDir();
         })();
         return stopping;
       },
@@ -150,6 +166,7 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
     for (const s of started) await s.stop().catch(() => undefined);
     client.close();
     await api.stop();
+    removeOwnDataDir();
     throw e;
   }
 }

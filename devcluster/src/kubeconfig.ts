@@ -2,9 +2,10 @@
 // The server speaks HTTPS with a CA generated at start, so the kubeconfig carries that CA
 // (certificate-authority-data) and no TLS check is skipped. A plain-http server (not the default)
 // gets `insecure-skip-tls-verify: true`, without which client-node refuses to talk to it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
+import { makeFolders } from './folders.js';
 
 export interface KubeconfigSpec {
   server: string;
@@ -34,6 +35,6 @@ export function renderAdminKubeconfig(k: KubeconfigSpec): string {
 
 /** Writes the kubeconfig with owner-only permissions (it holds an admin token). */
 export function writeAdminKubeconfig(path: string, k: KubeconfigSpec): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolders(dirname(path));
   writeFileSync(path, renderAdminKubeconfig(k), { mode: 0o600 });
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { renderCrdYaml } from './crd/crd.js';
 import type { StorageDefaults } from './run/storage.js';
+import { runnerImagePatternError, s3EndpointOriginError } from './run/validity.js';
 import { startOperator, type OperatorOptions } from './start.js';
 
 export const OPERATOR_USAGE = `usage: sparkify-lake operator [options]
@@ -21,6 +22,17 @@ options:
   --lease-duration SEC     leader lease duration (default 15; failover takes up to this long)
   --runner-image IMAGE     job-runner image for lake jobs that name none
                            (default ghcr.io/sparkify/sparkify-lake-job-runner:<version>)
+  --allowed-runner-images PATTERNS
+                           runner images a lake job's spec.runner.image may name, comma-separated
+                           (repeatable): repo:tag or repo@digest exactly, repo for any tag or digest
+                           of it, or a prefix ending in * ("*" alone: any image). Other images make
+                           the lake job Invalid (RunnerImageNotAllowed). Default: the repository of
+                           --runner-image. The default image itself is always allowed.
+  --allowed-s3-endpoints ORIGINS
+                           S3 endpoints (URL origins such as https://minio.storage:9000,
+                           comma-separated, repeatable) a lake job's spec.storage.endpoint may name;
+                           others make it Invalid (S3EndpointNotAllowed) and get no request.
+                           Default: any. --s3-endpoint and AWS are always allowed.
   --s3-endpoint URL        S3 endpoint for lake jobs whose spec.storage names none (default: AWS)
   --s3-region REGION       region for lake jobs whose spec.storage names none (default us-east-1)
   --s3-force-path-style    path-style addressing for lake jobs whose spec.storage does not say
@@ -46,6 +58,8 @@ export function parseOperatorArgs(argv: string[]): OperatorOptions | { help: tru
       'lease-name': { type: 'string' },
       'lease-duration': { type: 'string' },
       'runner-image': { type: 'string' },
+      'allowed-runner-images': { type: 'string', multiple: true },
+      'allowed-s3-endpoints': { type: 'string', multiple: true },
       's3-endpoint': { type: 'string' },
       's3-region': { type: 'string' },
       's3-force-path-style': { type: 'boolean' },
@@ -72,6 +86,8 @@ export function parseOperatorArgs(argv: string[]): OperatorOptions | { help: tru
   const level = values['log-level'];
   if (level && !['error', 'warn', 'info', 'debug'].includes(level)) throw new Error(`--log-level wants error, warn, info or debug, got ${JSON.stringify(level)}`);
   const storageDefaults = parseStorageDefaults(values);
+  const allowedRunnerImages = policyList('allowed-runner-images', values['allowed-runner-images'], runnerImagePatternError);
+  const allowedS3Endpoints = policyList('allowed-s3-endpoints', values['allowed-s3-endpoints'], s3EndpointOriginError);
   const opts: OperatorOptions = {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     namespaces: values.namespace ?? [],
@@ -83,12 +99,29 @@ export function parseOperatorArgs(argv: string[]): OperatorOptions | { help: tru
     // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15 of it.
     ...(leaseSec ? { leaderTimings: { leaseDurationMs: leaseSec * 1000, renewDeadlineMs: (leaseSec * 1000 * 2) / 3, retryPeriodMs: Math.max(200, (leaseSec * 1000 * 2) / 15) } } : {}),
     ...(values['runner-image'] ? { defaultImage: values['runner-image'] } : {}),
+    ...(allowedRunnerImages ? { allowedRunnerImages } : {}),
+    ...(allowedS3Endpoints ? { allowedS3Endpoints } : {}),
     storageDefaults,
     ...(values.workers ? { workers: num('workers', values.workers, 1)! } : {}),
     decide: { ...(poll ? { pollIntervalMs: poll * 1000 } : {}), ...(invalidRetry ? { invalidRetryMs: invalidRetry * 1000 } : {}) },
   };
   if (level) process.env.SPARKIFY_LOG_LEVEL = level;
   return opts;
+}
+
+/**
+ * A policy flag: comma-separated entries, the flag repeatable; every entry checked now, since a typo
+ * would otherwise refuse (or allow) lake jobs much later. Absent: undefined (the built-in default).
+ */
+function policyList(flag: string, values: string[] | undefined, error: (entry: string) => string | null): string[] | undefined {
+  if (values === undefined) return undefined;
+  const entries = values.flatMap((v) => v.split(',')).map((e) => e.trim()).filter(Boolean);
+  if (!entries.length) throw new Error(`--${flag} wants at least one entry, got ${JSON.stringify(values.join(','))}`);
+  for (const e of entries) {
+    const why = error(e);
+    if (why) throw new Error(`--${flag}: ${why}`);
+  }
+  return [...new Set(entries)];
 }
 
 /**

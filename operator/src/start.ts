@@ -20,6 +20,7 @@ import { EngineRunActions } from './s3/runActions.js';
 import { RunReader } from './s3/runReader.js';
 import { StorageCache } from './s3/storages.js';
 import type { StorageDefaults } from './run/storage.js';
+import { defaultRunnerImagePatterns } from './run/validity.js';
 
 export const COMPONENT = 'sparkify-lake-operator';
 export const RUNNER_IMAGE = 'ghcr.io/sparkify/sparkify-lake-job-runner';
@@ -37,11 +38,15 @@ export interface OperatorOptions {
   identity?: string;
   leaderTimings?: LeaderTimings;
   defaultImage?: string;
+  /** Runner images a lake job may name (run/validity.ts); default: any tag or digest of defaultImage's repository. */
+  allowedRunnerImages?: string[];
+  /** S3 endpoint origins a lake job may name; default (absent or empty): any. */
+  allowedS3Endpoints?: string[];
   /** S3 settings for lake jobs whose spec.storage leaves them out (run/storage.ts). */
   storageDefaults?: StorageDefaults;
   workers?: number;
   resyncMs?: number;
-  decide?: Partial<Omit<DecideConfig, 'defaultImage'>>;
+  decide?: Partial<Omit<DecideConfig, 'defaultImage' | 'allowedRunnerImages' | 'allowedS3Endpoints'>>;
   clock?: Clock;
   log?: Logger;
   env?: NodeJS.ProcessEnv;
@@ -91,8 +96,12 @@ export async function startOperator(o: OperatorOptions = {}): Promise<RunningOpe
   const runs = new RunReader();
   const storages = new StorageCache();
   const storageDefaults = o.storageDefaults ?? {};
-  const observer = new Observer({ cluster, jobsOf: (ns, uid) => controller.jobsOf(ns, uid), runs, storages, now, secretTtlMs: 10_000, storageDefaults });
-  const config: DecideConfig = { ...DEFAULT_DECIDE_CONFIG, ...o.decide, defaultImage: o.defaultImage ?? defaultRunnerImage(), storageDefaults };
+  const allowedS3Endpoints = o.allowedS3Endpoints ?? [];
+  const observer = new Observer({ cluster, jobsOf: (ns, uid) => controller.jobsOf(ns, uid), runs, storages, now, secretTtlMs: 10_000, storageDefaults, allowedS3Endpoints });
+  const defaultImage = o.defaultImage ?? defaultRunnerImage();
+  const allowedRunnerImages = o.allowedRunnerImages ?? defaultRunnerImagePatterns(defaultImage);
+  const config: DecideConfig = { ...DEFAULT_DECIDE_CONFIG, ...o.decide, defaultImage, allowedRunnerImages, allowedS3Endpoints, storageDefaults };
+  log.info('policy', { allowedRunnerImages, allowedS3Endpoints: allowedS3Endpoints.length ? allowedS3Endpoints : 'any' });
   controller.setReconciler(
     new Reconciler({ cluster, cached: (ns, name) => controller.cachedLakeJob(ns, name), observer, actions: new EngineRunActions(runs, now), config, now, metrics, log }),
   );

@@ -135,7 +135,7 @@ test('helm install, a lake job applied with kubectl, helm upgrade, helm uninstal
   });
 
   await t.test('the operator identity has the chart RBAC and nothing more (the dev cluster enforces it)', async () => {
-    const can = async (verb: string, resource: string, ns = 'analytics') => (await k(['auth', 'can-i', verb, resource, '-n', ns, '--as', SA])).stdout.trim();
+    const can = async (verb: string, resource: string, ns = 'analytics', extra: string[] = []) => (await k(['auth', 'can-i', verb, resource, '-n', ns, '--as', SA, ...extra])).stdout.trim();
     assert.equal(await can('watch', 'sparkifylakejobs.lake.sparkify.io'), 'yes');
     assert.equal(await can('create', 'jobs.batch'), 'yes');
     assert.equal(await can('get', 'secrets'), 'yes');
@@ -143,6 +143,14 @@ test('helm install, a lake job applied with kubectl, helm upgrade, helm uninstal
     assert.equal(await can('update', 'sparkifylakejobs.lake.sparkify.io'), 'no');
     assert.equal(await can('create', 'deployments.apps'), 'no');
     assert.equal(await can('update', 'leases.coordination.k8s.io', NS), 'yes');
+    // Verbs the operator never sends are not granted (the informers list and watch; the status is PUT).
+    assert.equal(await can('get', 'sparkifylakejobs.lake.sparkify.io'), 'no');
+    assert.equal(await can('update', 'sparkifylakejobs.lake.sparkify.io', 'analytics', ['--subresource=status']), 'yes');
+    assert.equal(await can('patch', 'sparkifylakejobs.lake.sparkify.io', 'analytics', ['--subresource=status']), 'no');
+    assert.equal(await can('get', 'jobs.batch'), 'no');
+    assert.equal(await can('get', 'pods'), 'no');
+    assert.equal(await can('list', 'pods'), 'yes');
+    assert.equal(await can('patch', 'events'), 'yes');
   });
 
   let committed: { runId: string; keys: string[]; jobs: string[] };

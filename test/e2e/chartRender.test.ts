@@ -126,8 +126,26 @@ test('defaults: the operator Deployment, restricted, under the chart ServiceAcco
   assert.deepEqual(opts.namespaces, []);
   assert.equal(opts.defaultImage, `ghcr.io/sparkify/sparkify-lake-job-runner:${VERSION}`);
   assert.deepEqual(opts.storageDefaults, {}, 'no S3 defaults unless set: each lake job names its own');
+  assert.equal(opts.allowedRunnerImages, undefined, "no image list: the operator allows the default runner image's repository");
+  assert.equal(opts.allowedS3Endpoints, undefined, 'no endpoint list: any endpoint (existing setups keep working)');
   // Cluster-wide by default: the ClusterRole is bound to the ServiceAccount the pods run as.
   assert.equal(one(objs, 'ClusterRoleBinding').roleRef.name, one(objs, 'ClusterRole').metadata.name);
+  // Least privilege: exactly the verbs the operator sends (no get on lake jobs, Jobs or pods: the
+  // informers list and watch; the status is PUT, never patched). The chart-install e2e test runs
+  // the operator under these rules on the dev cluster, which enforces them.
+  const verbs = Object.fromEntries(
+    (one(objs, 'ClusterRole').rules as Any[]).flatMap((r) => r.resources.map((res: string) => [`${r.apiGroups[0] || 'core'}/${res}`, r.verbs.join(',')])),
+  );
+  assert.deepEqual(verbs, {
+    'lake.sparkify.io/sparkifylakejobs': 'list,watch,patch',
+    'lake.sparkify.io/sparkifylakejobs/status': 'update',
+    'lake.sparkify.io/sparkifylakejobs/finalizers': 'update',
+    'batch/jobs': 'list,watch,create,patch,delete',
+    'core/pods': 'list',
+    'core/pods/log': 'get',
+    'core/secrets': 'get',
+    'core/events': 'create,patch',
+  });
   const env = Object.fromEntries(c.env.map((e: Any) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
   assert.deepEqual(env, { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' });
 });
@@ -168,6 +186,15 @@ test('value combinations render what they say', async (t) => {
       check(objs) {
         const opts = parseOperatorArgs(operatorContainer(objs).args) as Any;
         assert.deepEqual(opts.storageDefaults, { endpoint: 'http://minio.minio.svc.cluster.local:9000', region: 'eu-west-1', forcePathStyle: true, credentialsSecret: 'lake-s3' });
+      },
+    },
+    {
+      name: 'runner.allowedImages and s3.allowedEndpoints become the policy flags the operator parses',
+      values: { runner: { image: { repository: 'ghcr.io/sparkify/sparkify-lake-job-runner' }, allowedImages: ['ghcr.io/sparkify/sparkify-lake-job-runner', 'registry.example.com/lake/*', `registry.example.com/x@${digest}`] }, s3: { allowedEndpoints: ['https://minio.storage:9000', 'http://10.0.0.5'] } },
+      check(objs) {
+        const opts = parseOperatorArgs(operatorContainer(objs).args) as Any;
+        assert.deepEqual(opts.allowedRunnerImages, ['ghcr.io/sparkify/sparkify-lake-job-runner', 'registry.example.com/lake/*', `registry.example.com/x@${digest}`]);
+        assert.deepEqual(opts.allowedS3Endpoints, ['https://minio.storage:9000', 'http://10.0.0.5']);
       },
     },
     {
@@ -276,6 +303,9 @@ test('bad values files are refused with a message naming the key', async (t) => 
     ['an S3 endpoint without a scheme', { s3: { endpoint: 'minio:9000' } }, /s3\.endpoint: Does not match pattern/],
     ['an S3 credentials Secret that is not a Secret name', { s3: { credentialsSecret: 'Lake_S3' } }, /s3\.credentialsSecret: Does not match pattern/],
     ['an S3 setting the operator does not have', { s3: { bucket: 'lake' } }, /s3: Additional property bucket is not allowed/],
+    ['two runner images in one entry', { runner: { image: { repository: 'ghcr.io/sparkify/sparkify-lake-job-runner' }, allowedImages: ['a.io/x,b.io/y'] } }, /runner\.allowedImages\.0: Does not match pattern/],
+    ['a runner image glob with * inside', { runner: { image: { repository: 'ghcr.io/sparkify/sparkify-lake-job-runner' }, allowedImages: ['ghcr.io/*/runner'] } }, /runner\.allowedImages\.0: Does not match pattern/],
+    ['an allowed S3 endpoint with a path (not an origin)', { s3: { allowedEndpoints: ['https://minio:9000/lake'] } }, /s3\.allowedEndpoints\.0: Does not match pattern/],
     ['a ServiceMonitor without the Service it scrapes', { metrics: { port: 8080, service: { enabled: false }, serviceMonitor: { enabled: true } } }, /metrics\.serviceMonitor\.enabled needs metrics\.service\.enabled/],
   ];
   for (const [name, values, want] of cases) {

@@ -1,15 +1,17 @@
 // Bad input and lifecycle on the dev cluster: a missing Secret, an unknown bucket and an unreachable
 // endpoint are Invalid conditions with actionable messages and no Job; a reject ratio over the limit
 // fails the run cleanly before any table is written; suspend pauses a run and resume finishes it;
-// deleting a running lake job stops its Jobs and removes its staging data.
+// deleting a running lake job stops its Jobs and removes its staging data; a runner image or an S3
+// endpoint outside the operator's policy is Invalid with no Job and no request to that endpoint.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { after, before, test } from 'node:test';
 import type { SparkifyLakeJob } from '../../operator/src/crd/types.js';
 import { assertLakesEqual } from '../helpers/compareLakes.js';
 import { udacityLogs, udacitySongs } from '../helpers/paths.js';
 import { buildReferenceLake, type ReferenceLake } from '../helpers/referenceLake.js';
-import { downloadLake, lakeJobManifest, OPERATOR_NS, s3Secret, SA, startLakeCluster, uploadFolder, waitFor, type LakeCluster, type OperatorProcess } from './e2eHarness.js';
+import { downloadLake, lakeJobManifest, OPERATOR_NS, RUNNER_IMAGE, s3Secret, SA, startLakeCluster, uploadFolder, waitFor, type LakeCluster, type OperatorProcess } from './e2eHarness.js';
 
 let c: LakeCluster;
 let op: OperatorProcess;
@@ -17,7 +19,12 @@ let reference: ReferenceLake;
 
 before(async () => {
   [c, reference] = await Promise.all([startLakeCluster(), buildReferenceLake({ songs: udacitySongs, logs: udacityLogs })]);
-  op = await c.startOperator({ args: ['--invalid-retry', '2'] });
+  // The policy as an administrator would widen it: the runner repository plus one more (whose
+  // image the dev cluster does not know, for the stuck-pods test), and the two S3 endpoints the
+  // tests name on purpose; anything else is refused.
+  op = await c.startOperator({
+    args: ['--invalid-retry', '2', `--allowed-runner-images=${RUNNER_IMAGE},ghcr.io/sparkify/no-such-runner`, `--allowed-s3-endpoints=${c.s3Endpoint},http://127.0.0.1:9`],
+  });
 });
 
 after(async () => {
@@ -220,6 +227,49 @@ test('pods that cannot start (an unknown runner image) are reported, not left si
   assert.match(await c.k(['describe', 'slj', 'nightly', '-n', 'badimage']), /Warning\s+PodsCannotStart/);
   await c.k(['delete', 'slj', 'nightly', '-n', 'badimage', '--timeout=60s']);
   assert.deepEqual(await jobNames('badimage'), []);
+});
+
+test("a runner image or an S3 endpoint outside the operator's policy is Invalid: no Job, no request to the endpoint", async () => {
+  // A would-be S3 endpoint that records every request: the operator must send it none, not even
+  // the signed listing that would otherwise carry the namespace's credentials there.
+  const hits: string[] = [];
+  const trap = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.writeHead(403).end();
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  const trapUrl = `http://127.0.0.1:${(trap.address() as { port: number }).port}`;
+  try {
+    await c.namespace('policy');
+    await c.k(['apply', '-f', '-'], { input: JSON.stringify(lakeJobManifest('policy', 'image', c.s3Endpoint, { extra: { runner: { image: 'docker.io/evil/miner:1' } } })) });
+    await c.k(['apply', '-f', '-'], { input: JSON.stringify(lakeJobManifest('policy', 'endpoint', trapUrl)) });
+    const invalid = async (name: string) =>
+      waitFor(async () => {
+        const x = await c.getLakeJob('policy', name);
+        return cond(x, 'Invalid')?.status === 'True' ? x : undefined;
+      }, 60_000, `Invalid for ${name}`);
+    const image = await invalid('image');
+    assert.equal(cond(image, 'Invalid')!.reason, 'RunnerImageNotAllowed');
+    assert.match(cond(image, 'Invalid')!.message!, /spec\.runner\.image "docker\.io\/evil\/miner:1" is not allowed by this operator: allowed are ghcr\.io\/sparkify\/sparkify-lake-job-runner \(any tag or digest\), ghcr\.io\/sparkify\/no-such-runner \(any tag or digest\) .*Helm value runner\.allowedImages/);
+    const endpoint = await invalid('endpoint');
+    assert.equal(cond(endpoint, 'Invalid')!.reason, 'S3EndpointNotAllowed');
+    assert.ok(cond(endpoint, 'Invalid')!.message!.includes(`spec.storage.endpoint "${trapUrl}" is not allowed by this operator (no request was sent to it)`), cond(endpoint, 'Invalid')!.message);
+    for (const x of [image, endpoint]) assert.equal(x.status?.phase, 'Pending');
+    assert.deepEqual(await jobNames('policy'), []);
+    const table = await c.k(['get', 'slj', '-n', 'policy']);
+    assert.match(table, /^endpoint\s+Pending\s+S3EndpointNotAllowed\s/m, table);
+    assert.match(table, /^image\s+Pending\s+RunnerImageNotAllowed\s/m, table);
+    assert.match(await c.k(['describe', 'slj', 'image', '-n', 'policy']), /Warning\s+RunnerImageNotAllowed/);
+    // Deleting the refused lake job sends nothing there either (no staging to discard: no run).
+    await c.k(['delete', 'slj', 'endpoint', '-n', 'policy', '--timeout=60s']);
+    assert.deepEqual(hits, []);
+    // An allowed image (another tag of the runner repository) is all it takes.
+    await c.k(['patch', 'slj', 'image', '-n', 'policy', '--type=merge', '-p', JSON.stringify({ spec: { runner: { image: `${RUNNER_IMAGE}:nightly` } } })]);
+    await waitFor(async () => ['Scanning', 'Building', 'Committing', 'Succeeded'].includes((await c.getLakeJob('policy', 'image'))?.status?.phase ?? ''), 60_000, 'the run to start');
+    await c.k(['delete', 'slj', 'image', '-n', 'policy', '--timeout=120s'], { timeoutMs: 130_000 });
+  } finally {
+    await new Promise<void>((resolve) => trap.close(() => resolve()));
+  }
 });
 
 test('the operator image runs in a pod: in-cluster config, the chart ServiceAccount, probes', async () => {

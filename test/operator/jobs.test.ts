@@ -108,7 +108,7 @@ test('stage Job pods are restricted: non-root, read-only root, no capabilities, 
   assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
   assert.deepEqual(c.securityContext?.capabilities, { drop: ['ALL'] });
   assert.deepEqual(c.volumeMounts, [{ name: 'scratch', mountPath: '/tmp' }]);
-  assert.deepEqual(pod.volumes, [{ name: 'scratch', emptyDir: {} }]);
+  assert.deepEqual(pod.volumes, [{ name: 'scratch', emptyDir: { sizeLimit: '256Mi' } }], 'scratch is capped: a runner cannot fill the node disk');
   const env = Object.fromEntries(c.env!.map((e) => [e.name, e]));
   assert.deepEqual(env.AWS_ACCESS_KEY_ID!.valueFrom, { secretKeyRef: { name: 'lake-s3', key: 'AWS_ACCESS_KEY_ID' } });
   assert.deepEqual(env.AWS_SECRET_ACCESS_KEY!.valueFrom, { secretKeyRef: { name: 'lake-s3', key: 'AWS_SECRET_ACCESS_KEY' } });

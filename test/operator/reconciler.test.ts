@@ -58,7 +58,7 @@ function world(extraRoots: Record<string, string> = {}): World {
     operator(extra = {}) {
       const runs = new RunReader();
       const now = () => new Date();
-      const observer = new Observer({ cluster: sim, jobsOf: (ns, uid) => sim.jobsOf(ns, uid), runs, storages: new StorageCache((uri) => storageFor(uri)), now, secretTtlMs: 0, storageDefaults: {} });
+      const observer = new Observer({ cluster: sim, jobsOf: (ns, uid) => sim.jobsOf(ns, uid), runs, storages: new StorageCache((uri) => storageFor(uri)), now, secretTtlMs: 0, storageDefaults: {}, allowedS3Endpoints: [] });
       return new Reconciler({
         cluster: sim,
         cached: (_ns, name) => sim.get(name),

@@ -10,7 +10,7 @@ import { eventRecorder, type EventRecorder } from '../controllers/events.js';
 import { nowIso } from '../controllers/podState.js';
 import type { ImageMap } from './imageMap.js';
 import { podFaults, type PodFaults } from './podFaults.js';
-import { removeSandbox } from './podSandbox.js';
+import { prepareNodeFolders, removeSandbox } from './podSandbox.js';
 import { PodWorker, type WorkerContext } from './podWorker.js';
 
 export interface KubeletOptions {
@@ -74,6 +74,7 @@ export class Kubelet {
   }
 
   async start(): Promise<void> {
+    await prepareNodeFolders(this.ctx.dataDir, this.ctx.enforceUsers);
     await this.registerNode();
     this.heartbeat = setInterval(() => void this.postNodeStatus().catch((e: Error) => this.ctx.log(`kubelet: node status: ${e.message}`)), 30_000);
     this.heartbeat.unref();

@@ -5,8 +5,16 @@
 //       var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}
 //       <volumeMount.mountPath>  ──symlink──▶ ../volumes/<volume>
 //     volumes/<name>/                         emptyDir (0777), or a Secret/ConfigMap's keys as files
-//     home/  tmp/                             HOME and TMPDIR
+//     home/  tmp/                             HOME and TMPDIR (0700, the pod's user)
 //   <dataDir>/logs/<namespace>_<name>_<uid>/<container>/<restartCount>.log   (kubectl logs; see processRunner.ts)
+//
+// Access, since there is no isolation between pods and the host: the token and Secret files are 0600
+// and owned by the user the pod runs as, HOME and TMPDIR 0700 likewise. The folders leading to them
+// (pods/, the pod folder, root/, volumes/) are 0700 when pods run as the dev cluster's own user, and
+// 0711 when the dev cluster runs as root and drops pods to their runAsUser (or the image's user):
+// that user must pass through them, but nobody but root can list them. They stay root's, not the
+// pod user's: the kubelet writes into them (token renewal) as root, and a folder the pod owned could
+// be swapped for a symlink that redirects those writes.
 //
 // An in-cluster client reads its service account with client-node's
 // `KubeConfig.loadFromCluster(process.env.DEVCLUSTER_ROOT)`.
@@ -14,10 +22,11 @@
 // File work is asynchronous (libuv's thread pool): the API server shares this event loop, and a
 // burst of pod starts doing a dozen synchronous mkdir/write/chown each stalled its answers.
 import { existsSync, statSync } from 'node:fs';
-import { chmod, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ConfigMap, Pod, Secret, Volume } from '../client/types.js';
+import { makeFoldersAsync } from '../folders.js';
 
 export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -44,14 +53,29 @@ export function logRoot(dataDir: string): string {
 /** Container path → host path under the pod's root. */
 export const hostPath = (paths: PodPaths, containerPath: string): string => join(paths.root, containerPath);
 
-async function own(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+export type Owner = { uid: number; gid: number };
+
+/** Mode of the folders a pod's user passes through: see "Access" above. */
+export const passageMode = (podsRunAsOthers: boolean): number => (podsRunAsOthers ? 0o711 : 0o700);
+
+/** Whether processes running as `owner` are another user than the dev cluster (which then runs as root). */
+const isOtherUser = (owner: Owner | undefined): boolean => owner !== undefined && owner.uid !== process.getuid?.();
+
+async function own(path: string, owner: Owner | undefined): Promise<void> {
   if (owner && (owner.uid !== 0 || owner.gid !== 0)) await chown(path, owner.uid, owner.gid);
 }
 
-export async function createSandbox(paths: PodPaths, owner: { uid: number; gid: number } | undefined): Promise<void> {
-  await Promise.all([paths.root, paths.volumes, paths.logs].map((d) => mkdir(d, { recursive: true })));
+/** The node's folders every pod folder lives in: `pods/` and `logs/` under the data folder. */
+export async function prepareNodeFolders(dataDir: string, podsRunAsOthers: boolean): Promise<void> {
+  await makeFoldersAsync(join(dataDir, 'pods'), passageMode(podsRunAsOthers));
+  await makeFoldersAsync(logRoot(dataDir), 0o700);
+}
+
+export async function createSandbox(paths: PodPaths, owner: Owner | undefined): Promise<void> {
+  const passage = passageMode(isOtherUser(owner));
+  await Promise.all([makeFoldersAsync(paths.root, passage), makeFoldersAsync(paths.volumes, passage), makeFoldersAsync(paths.logs, 0o700)]);
   await Promise.all([paths.home, paths.tmp].map(async (d) => {
-    await mkdir(d, { recursive: true });
+    await makeFoldersAsync(d, 0o700);
     await own(d, owner);
   }));
 }
@@ -60,25 +84,46 @@ export async function removeSandbox(paths: PodPaths): Promise<void> {
   await Promise.all([paths.dir, paths.logs].map((d) => rm(d, { recursive: true, force: true })));
 }
 
-export async function writeServiceAccount(paths: PodPaths, files: { token: string; caPem?: string; namespace: string }): Promise<string> {
+/**
+ * The service-account files. The token is 0600 and belongs to the pod's user (as the kubelet makes
+ * it when every container runs as one runAsUser); the namespace and CA are not secret (0644).
+ */
+export async function writeServiceAccount(paths: PodPaths, files: { token: string; caPem?: string; namespace: string }, owner: Owner | undefined): Promise<string> {
   const dir = hostPath(paths, SERVICE_ACCOUNT_PATH);
-  await mkdir(dir, { recursive: true });
-  // Written then renamed into place would be atomic; a token refresh overwrites one small file.
+  await makeFoldersAsync(dir, passageMode(isOtherUser(owner)));
   await Promise.all([
-    writeFile(join(dir, 'token'), files.token, { mode: 0o644 }),
+    writePrivateFile(join(dir, 'token'), files.token, owner),
     writeFile(join(dir, 'namespace'), files.namespace, { mode: 0o644 }),
     files.caPem ? writeFile(join(dir, 'ca.crt'), files.caPem, { mode: 0o644 }) : undefined,
   ]);
   return dir;
 }
 
+/**
+ * A 0600 file of `owner`, put in place by rename: a reader (a token renewal while the pod runs)
+ * sees the old or the new content, never a truncated one, and a file left by an earlier kubelet
+ * with another mode is replaced, not reused.
+ */
+async function writePrivateFile(path: string, content: string | Buffer, owner: Owner | undefined): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, content, { mode: 0o600 });
+    await chmod(tmp, 0o600); // the umask only narrows; an existing leftover kept its mode
+    await own(tmp, owner);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
 export type VolumeResult = { ok: true } | { error: string };
 
 /** Materialises the pod's volumes: emptyDir folders, Secret/ConfigMap keys as files. */
-export async function prepareVolumes(pod: Pod, paths: PodPaths, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }, owner: { uid: number; gid: number } | undefined): Promise<VolumeResult> {
+export async function prepareVolumes(pod: Pod, paths: PodPaths, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }, owner: Owner | undefined): Promise<VolumeResult> {
   for (const v of pod.spec.volumes ?? []) {
     const dir = join(paths.volumes, v.name);
-    const result = await materialise(v, dir, lookup);
+    const result = await materialise(v, dir, lookup, owner);
     if ('error' in result) return result;
     if (v.emptyDir) {
       await chmod(dir, 0o777);
@@ -88,9 +133,9 @@ export async function prepareVolumes(pod: Pod, paths: PodPaths, lookup: { secret
   return { ok: true };
 }
 
-async function materialise(v: Volume, dir: string, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }): Promise<VolumeResult> {
+async function materialise(v: Volume, dir: string, lookup: { secret(name: string): Secret | undefined; configMap(name: string): ConfigMap | undefined }, owner: Owner | undefined): Promise<VolumeResult> {
   if (v.emptyDir) {
-    await mkdir(dir, { recursive: true });
+    await makeFoldersAsync(dir);
     return { ok: true };
   }
   let files: Record<string, Buffer> | undefined;
@@ -115,21 +160,23 @@ async function materialise(v: Volume, dir: string, lookup: { secret(name: string
     // Other volume types (hostPath, PVCs, projected, …) are not emulated: an empty folder stands in.
     return mkdirOk(dir);
   }
-  await mkdir(dir, { recursive: true });
+  await makeFoldersAsync(dir);
   const wanted = items ?? Object.keys(files).map((k) => ({ key: k, path: k }));
   for (const it of wanted) {
     const content = files[it.key];
     if (content === undefined) continue;
     const target = join(dir, it.path);
     if (relative(dir, target).startsWith('..')) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content, { mode: 0o644 });
+    await makeFoldersAsync(dirname(target));
+    // A Secret's keys are as private as the token; a ConfigMap's are not.
+    if (v.secret) await writePrivateFile(target, content, owner);
+    else await writeFile(target, content, { mode: 0o644 });
   }
   return { ok: true };
 }
 
 async function mkdirOk(dir: string): Promise<VolumeResult> {
-  await mkdir(dir, { recursive: true });
+  await makeFoldersAsync(dir);
   return { ok: true };
 }
 
@@ -143,9 +190,9 @@ export async function linkMounts(paths: PodPaths, mounts: { name: string; mountP
       continue;
     }
     const target = join(paths.volumes, m.name, m.subPath ?? '');
-    if (m.subPath) await mkdir(target, { recursive: true });
+    if (m.subPath) await makeFoldersAsync(target);
     if (existsSync(link)) continue;
-    await mkdir(dirname(link), { recursive: true });
+    await makeFoldersAsync(dirname(link));
     await symlink(target, link);
   }
   return problems;

@@ -28,7 +28,7 @@ export class PodVolumes {
     }
     if (automount !== false) {
       try {
-        await this.refreshToken(pod, paths, saName);
+        await this.refreshToken(pod, paths, saName, owner);
       } catch (e) {
         return `MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: ${(e as Error).message}`;
       }
@@ -48,7 +48,7 @@ export class PodVolumes {
     this.tokenTimer = undefined;
   }
 
-  private async refreshToken(pod: Pod, paths: PodPaths, saName: string): Promise<void> {
+  private async refreshToken(pod: Pod, paths: PodPaths, saName: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
     const ns = pod.metadata.namespace!;
     const res = await this.client.createSubresource<{ status?: { token?: string; expirationTimestamp?: string } }>(SERVICEACCOUNTS, ns, saName, 'token', {
       apiVersion: 'authentication.k8s.io/v1',
@@ -57,11 +57,11 @@ export class PodVolumes {
     });
     const token = res.status?.token;
     if (!token) throw new Error('the TokenRequest answer carried no token');
-    await writeServiceAccount(paths, { token, caPem: this.caPem, namespace: ns });
+    await writeServiceAccount(paths, { token, caPem: this.caPem, namespace: ns }, owner);
     const expires = Date.parse(res.status?.expirationTimestamp ?? '');
     const lifetime = Number.isFinite(expires) ? expires - this.now().getTime() : 3607_000;
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
-    this.tokenTimer = setTimeout(() => void this.refreshToken(pod, paths, saName).catch((e: Error) => this.log(`kubelet: token refresh for ${ns}/${pod.metadata.name}: ${e.message}`)), Math.max(lifetime * 0.8, 1000));
+    this.tokenTimer = setTimeout(() => void this.refreshToken(pod, paths, saName, owner).catch((e: Error) => this.log(`kubelet: token refresh for ${ns}/${pod.metadata.name}: ${e.message}`)), Math.max(lifetime * 0.8, 1000));
     this.tokenTimer.unref();
   }
 }

@@ -8,13 +8,13 @@
 //
 // Every step that waits on the cluster (a missing Secret, ServiceAccount or image entry) is
 // reported in the container's waiting state with the kubelet's reason and retried.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../client/apiClient.js';
 import { PODS } from '../client/resources.js';
 import type { Container, ContainerState, Pod } from '../client/types.js';
 import type { EventRecorder } from '../controllers/events.js';
 import { nowIso } from '../controllers/podState.js';
+import { makeFoldersAsync } from '../folders.js';
 import { podOwner, prepareLaunch } from './containerLaunch.js';
 import type { ImageMap } from './imageMap.js';
 import { createSandbox, freePort, podPaths, type PodPaths } from './podSandbox.js';
@@ -233,7 +233,7 @@ export class PodWorker {
       const launch = prepared.launch;
       for (const w of prepared.warnings) this.ctx.events.event(this.pod, 'Warning', 'InvalidEnvironmentVariableNames', w);
       const logDir = join(this.paths.logs, c.name);
-      await mkdir(logDir, { recursive: true });
+      await makeFoldersAsync(logDir, 0o700);
       // Stopped while the folder was being made: starting now would outlive the stop.
       if (this.stopSignal.signal.aborted) break;
       const startedAt = nowIso(this.ctx.now());

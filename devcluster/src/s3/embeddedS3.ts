@@ -3,9 +3,9 @@
 // docs/devcluster.md "Embedded S3"). Used by `sparkify-lake devcluster up --s3 DIR`, the demo and the
 // tests. Its only credentials are s3rver's fixed S3RVER/S3RVER pair, and it verifies signatures.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { makeFolders } from '../folders.js';
 
 export interface EmbeddedS3 {
   /** http://127.0.0.1:PORT */
@@ -38,7 +38,7 @@ export interface EmbeddedS3Options {
 }
 
 export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<EmbeddedS3> {
-  mkdirSync(opts.directory, { recursive: true });
+  makeFolders(opts.directory);
   const script = fileURLToPath(new URL('./s3rverProcess.js', import.meta.url));
   const address = opts.address ?? '127.0.0.1';
   const variant = opts.variant ?? process.env.SLAKE_EMBEDDED_S3_VARIANT ?? 'fast';

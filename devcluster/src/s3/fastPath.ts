@@ -1,9 +1,13 @@
-// The embedded S3 server's request handler: every request's SigV4 signature is verified here; the
-// operations the engine lives on (PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2,
-// DeleteObjects, HeadBucket, AbortMultipartUpload) are answered directly from the object store,
-// and everything else (bucket creation, multipart uploads, copies, ListObjects v1, CORS, website,
-// anonymous and V2-signed requests) goes to s3rver's Koa app, whose store is patched to the same
-// object store (s3rverStore.ts), so both paths see one consistent set of objects.
+// The embedded S3 server's request handler: every request's SigV4 signature is verified here, and
+// a request that is not SigV4-signed with a known key (header or presigned query) is refused with
+// 403 AccessDenied before anything else looks at it; the only exception is a CORS preflight, which
+// S3 answers without credentials and which reads and changes nothing. s3rver itself checks no V2
+// signature and lets anonymous requests read, write and delete anything, so nothing unsigned may
+// reach it. The operations the engine lives on (PutObject, GetObject, HeadObject, DeleteObject,
+// ListObjectsV2, DeleteObjects, HeadBucket, AbortMultipartUpload) are answered directly from the
+// object store, and everything else (bucket creation, multipart uploads, copies, ListObjects v1,
+// CORS, presigned URLs) goes to s3rver's Koa app, whose store is patched to the same object store
+// (s3rverStore.ts), so both paths see one consistent set of objects.
 //
 // Why: s3rver spends ~1.3 ms of CPU per small PUT (a dozen Koa middlewares, two config-file reads
 // per request, three files written per object); this path spends a fraction of that.
@@ -81,6 +85,7 @@ export function createRequestHandler(opts: FastPathOptions): (req: IncomingMessa
     const method = req.method ?? 'GET';
     try {
       const auth = verifier.verify({ method, rawPath, rawQuery, rawHeaders: req.rawHeaders });
+      if (auth.kind !== 'v4' && !isCorsPreflight(method, req.headers)) throw unauthenticated(auth.kind);
       const { bucket, key } = parseTarget(rawPath);
       // s3rver joins bucket names into paths unchecked (`..` would leave its folder): refuse them for both paths.
       if (bucket !== '' && !isUsableBucketName(bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
@@ -99,4 +104,18 @@ export function createRequestHandler(opts: FastPathOptions): (req: IncomingMessa
       sendError({ req, res, requestId }, err, log);
     }
   };
+}
+
+/** OPTIONS with Origin and Access-Control-Request-Method: answered from the bucket's CORS rules alone. */
+export function isCorsPreflight(method: string, headers: Readonly<Record<string, unknown>>): boolean {
+  return method === 'OPTIONS' && headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
+}
+
+/** S3's answer to a request it cannot attribute to a key of this server (all its buckets are private). */
+function unauthenticated(kind: 'anonymous' | 'other'): S3Error {
+  const how =
+    kind === 'anonymous'
+      ? 'the request is not signed (no Authorization header, no X-Amz-Signature query): anonymous access is not allowed'
+      : 'the request is signed with AWS Signature Version 2, which this server does not accept';
+  return new S3Error('AccessDenied', `Access Denied: ${how}; sign it with Signature Version 4 (AWS4-HMAC-SHA256) using the credentials from the dev cluster's env file (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`);
 }

@@ -25,8 +25,6 @@ import {
   existsSync,
   fstat,
   fstatSync,
-  mkdir,
-  mkdirSync,
   open,
   openSync,
   read,
@@ -45,6 +43,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { makeFolders, makeFoldersAsync } from '../folders.js';
 import { BodyHasher, md5Hex, type BodyDigests, type DigestRequest } from './checksums.js';
 import { noSuchBucket, noSuchKey, preconditionFailed, S3Error } from './errors.js';
 import { objectPaths, tempPath, unstorableKeyReason, type ObjectPaths } from './layout.js';
@@ -54,7 +53,6 @@ const closeP = promisify(close);
 const fstatP = promisify(fstat);
 const renameP = promisify(rename);
 const unlinkP = promisify(unlink);
-const mkdirP = promisify(mkdir);
 const writeP = (fd: number, buf: Uint8Array, offset: number, length: number) =>
   new Promise<number>((resolve, reject) => write(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))));
 const readP = (fd: number, buf: Uint8Array, offset: number, length: number, position: number) =>
@@ -171,7 +169,7 @@ export class ObjectStore {
     const tmp = tempPath(paths.dir);
     let fd: number;
     try {
-      mkdirSync(paths.dir, { recursive: true });
+      makeFolders(paths.dir);
       fd = openSync(tmp, 'wx', 0o644);
     } catch (err) {
       throw fsErrorFor(err, key);
@@ -317,7 +315,7 @@ export class ObjectStore {
         if (errCode(err) !== 'ENOENT' || attempt >= 3) throw fsErrorFor(err, key);
         // A new folder (or one a concurrent delete just removed): create it, unless the bucket is gone.
         if (!this.bucketExistsSync(bucket)) throw noSuchBucket(bucket);
-        await mkdirP(dir, { recursive: true }).catch((e: unknown) => {
+        await makeFoldersAsync(dir).catch((e: unknown) => {
           throw fsErrorFor(e, key);
         });
       }

@@ -21,7 +21,7 @@ export interface RequestToVerify {
 
 export type AuthOutcome =
   | { kind: 'anonymous' }
-  /** Not V4 (e.g. V2 signatures): left to s3rver, which verifies those itself. */
+  /** Not V4 (e.g. V2 signatures): refused by the caller (fastPath.ts), as s3rver would not check them. */
   | { kind: 'other' }
   | { kind: 'v4'; accessKeyId: string; presigned: boolean };
 

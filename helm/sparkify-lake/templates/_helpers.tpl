@@ -45,31 +45,35 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 The operator's rules on lake jobs, their Jobs, pods, Secrets and Events: granted cluster-wide by a
 ClusterRole, or, with watchNamespaces, by a Role in each watched namespace (rbac.yaml). Why each
 rule exists:
-  sparkifylakejobs            get/list/watch to follow lake jobs; patch only for metadata.finalizers
-                              (the operator never writes spec)
-  sparkifylakejobs/status     the status it recomputes on every reconcile
+  sparkifylakejobs            list/watch (the informer; it never GETs one) to follow lake jobs; patch
+                              only for metadata.finalizers (a merge patch; the operator never writes spec)
+  sparkifylakejobs/status     update: the status it recomputes, PUT conditional on resourceVersion
   sparkifylakejobs/finalizers set ownerReferences with blockOwnerDeletion on the Jobs it creates
-  jobs                        the scan and build Indexed Jobs: create, follow, suspend (patch), stop (delete)
-  pods, pods/log              read only, to name a failed shard's pod and quote its last log lines
+  jobs                        the scan and build Indexed Jobs: create, follow (list/watch), suspend
+                              (patch), stop (delete)
+  pods                        list by job-name, to name a failed or stuck shard's pod
+  pods/log                    get, to quote a failed shard's last log lines
   secrets                     get only (never list/watch): the S3 credentials a lake job names
-  events                      phase changes and failures, for kubectl describe
+  events                      create, and patch to count a repeat (eventRecorder.ts), for kubectl describe
+Every verb is one the operator's code sends (operator/src/kube/*.ts); the chart-install and operator
+end-to-end tests run it under exactly these rules on the dev cluster, which enforces RBAC.
 */}}
 {{- define "sparkify-lake.operatorRules" -}}
 - apiGroups: ["lake.sparkify.io"]
   resources: ["sparkifylakejobs"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["list", "watch", "patch"]
 - apiGroups: ["lake.sparkify.io"]
   resources: ["sparkifylakejobs/status"]
-  verbs: ["get", "update", "patch"]
+  verbs: ["update"]
 - apiGroups: ["lake.sparkify.io"]
   resources: ["sparkifylakejobs/finalizers"]
   verbs: ["update"]
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list"]
+  verbs: ["list"]
 - apiGroups: [""]
   resources: ["pods/log"]
   verbs: ["get"]

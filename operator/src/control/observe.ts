@@ -9,6 +9,7 @@ import { specHash } from '../run/identity.js';
 import { RUNNER_CONTAINER, SECRET_KEYS } from '../run/jobs.js';
 import type { JobView, Observed, SecretObservation, ShardFailure, StuckPod } from '../run/observed.js';
 import { resolveStorage, type StorageDefaults } from '../run/storage.js';
+import { s3EndpointProblem } from '../run/validity.js';
 import { KubeApiError } from '../kube/rest.js';
 import type { ClusterApi } from '../kube/cluster.js';
 import type { RunReader } from '../s3/runReader.js';
@@ -24,6 +25,8 @@ export interface ObserverDeps {
   secretTtlMs: number;
   /** The operator's S3 defaults, the same decide() resolves spec.storage over. */
   storageDefaults: StorageDefaults;
+  /** S3 endpoint origins a lake job may name (empty: any); decide() reports the refusal. */
+  allowedS3Endpoints: readonly string[];
 }
 
 export interface Observation {
@@ -57,6 +60,8 @@ export class Observer {
 
     const storage = resolveStorage(spec.storage, this.d.storageDefaults);
     if (!storage) return { observed }; // no Secret named anywhere: decide() reports what to set
+    // An endpoint the policy refuses gets no signed request, not even one read of the run.
+    if (s3EndpointProblem(spec.storage?.endpoint, this.d.storageDefaults.endpoint, this.d.allowedS3Endpoints)) return { observed };
     const { observation: secret, data } = await this.secret(meta.namespace, storage.credentialsSecret, now.getTime());
     observed.secret = secret;
     if (!data) return { observed };

@@ -19,7 +19,8 @@
 //                                         v                                          │
 //                             Failed (CleaningUp) ──▶ Failed (terminal) ─────────────┘
 //
-// Invalid (bad spec, no or a missing Secret, unreachable bucket, a Job the API server refuses) is a
+// Invalid (bad spec, a runner image or S3 endpoint the operator's policy refuses, no or a missing
+// Secret, unreachable bucket, a Job the API server refuses) is a
 // condition, not a phase: no Job is created while it holds, and it is re-checked every
 // `invalidRetryMs` (a spec problem only on the next spec change).
 import type { V1Job } from '@kubernetes/client-node';
@@ -33,7 +34,7 @@ import { stageJob } from './jobs.js';
 import type { JobView, Observed, RunObservation } from './observed.js';
 import { conditionsFor, headline, runProgress, sameJson, type Verdicts } from './status.js';
 import { resolveStorage, type ResolvedStorage, type StorageDefaults } from './storage.js';
-import { secretProblem, storageNotConfigured, validateSpec, type Invalidity } from './validity.js';
+import { defaultRunnerImagePatterns, runnerImageProblem, s3EndpointProblem, secretProblem, storageNotConfigured, validateSpec, type Invalidity } from './validity.js';
 
 export type { EventSpec } from './events.js';
 
@@ -42,6 +43,10 @@ export const FINALIZER = 'lake.sparkify.io/cleanup';
 export interface DecideConfig {
   /** Runner image when the spec names none. */
   defaultImage: string;
+  /** Runner images a spec may name (validity.ts); absent: any tag or digest of defaultImage's repository. */
+  allowedRunnerImages?: readonly string[];
+  /** S3 endpoint origins a spec may name; absent or empty: any. */
+  allowedS3Endpoints?: readonly string[];
   /** S3 settings for the fields a lake job's spec.storage leaves out (see storage.ts). */
   storageDefaults: StorageDefaults;
   /** Receipts land in S3 without any Kubernetes event: look again this often while a stage runs. */
@@ -155,10 +160,15 @@ function decideDeletion(ctx: Ctx): Decision {
     // Deletion must not hang on S3: without credentials (the Secret deleted first, as `kubectl
     // delete -f dir/` often does) the staging data is left behind, and the event says where.
     if (obs.secret?.state === 'found') actions.push({ type: 'discard', runId: prev.runId, output: prev.output ?? ctx.spec.output });
-    else events.push({ type: 'Warning', reason: 'DiscardSkipped', message: `${ctx.storage ? `cannot read Secret "${ctx.storage.credentialsSecret}"` : 'no S3 credentials are configured'}: the staging data of run ${prev.runId} under ${prev.output ?? ctx.spec.output}_lake/runs/${prev.runId}/ was left in place` });
+    else events.push({ type: 'Warning', reason: 'DiscardSkipped', message: `${discardBlocker(ctx)}: the staging data of run ${prev.runId} under ${prev.output ?? ctx.spec.output}_lake/runs/${prev.runId}/ was left in place` });
   }
   actions.push({ type: 'removeFinalizer' });
   return { events, actions };
+}
+
+function discardBlocker(ctx: Ctx): string {
+  if (s3EndpointProblem(ctx.spec.storage?.endpoint, ctx.cfg.storageDefaults.endpoint, ctx.cfg.allowedS3Endpoints ?? [])) return `the operator's policy does not allow the S3 endpoint ${ctx.spec.storage?.endpoint}`;
+  return ctx.storage ? `cannot read Secret "${ctx.storage.credentialsSecret}"` : 'no S3 credentials are configured';
 }
 
 /** A failed run whose cleanup finished, or a run that never planned, needs no discard. */
@@ -197,7 +207,7 @@ function decideSupersede(ctx: Ctx, oldRunId: string): Decision {
 function decideStart(ctx: Ctx): Decision {
   const { spec, prev, now } = ctx;
   const base: LakeJobStatus = { lastSuccessfulRunId: prev.lastSuccessfulRunId };
-  const invalid = validateSpec(spec) ?? accessProblem(ctx);
+  const invalid = validateSpec(spec) ?? policyProblem(ctx) ?? accessProblem(ctx);
   if (invalid) {
     return finish(ctx, { ...base, phase: 'Pending' }, { phase: 'Pending', suspended: spec.suspend, invalid, failed: null }, invalid.retry ? ctx.cfg.invalidRetryMs : undefined);
   }
@@ -228,7 +238,9 @@ function decideRun(ctx: Ctx, runId: string): Decision {
   const progress = runProgress(run, obs.jobs, prev.phase ?? 'Planning');
   const status = (phase: Phase): LakeJobStatus => ({ ...keep, phase, ...runProgress(run, obs.jobs, phase) });
 
-  const secret = accessProblem(ctx);
+  // The policy is checked again mid-run: an operator restarted with a narrower one creates no
+  // further Job with an image it no longer allows (the observer sent nothing to such an endpoint).
+  const secret = policyProblem(ctx) ?? accessProblem(ctx);
   if (secret || !run) {
     // Without credentials the run cannot be observed: keep what the last status said about it.
     const invalid = secret ?? { reason: 'StorageUnreachable', message: 'the run could not be read from S3', retry: true };
@@ -355,6 +367,15 @@ function graceLeft(ctx: Ctx, job: JobView): number {
 
 function finished(j: JobView): boolean {
   return j.complete || j.failure !== null;
+}
+
+/** A runner image or an S3 endpoint the operator's policy refuses. Not retried: a spec edit or an operator restart changes it. */
+export function policyProblem(ctx: { spec: LakeJobSpec; cfg: DecideConfig }): Invalidity | null {
+  const { spec, cfg } = ctx;
+  return (
+    runnerImageProblem(spec.runner.image, cfg.defaultImage, cfg.allowedRunnerImages ?? defaultRunnerImagePatterns(cfg.defaultImage)) ??
+    s3EndpointProblem(spec.storage?.endpoint, cfg.storageDefaults.endpoint, cfg.allowedS3Endpoints ?? [])
+  );
 }
 
 /** S3 credentials named nowhere, or a Secret that cannot be used. */

@@ -25,13 +25,20 @@ export const MANAGED_JOBS_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
 export const RUNNER_CONTAINER = 'runner';
 /** The job-runner's exit code for a permanent failure (bad task, input that cannot be quarantined). */
 export const EXIT_PERMANENT = 3;
-/** Non-root user of the runner image (distroless "nonroot"). */
+/** Non-root user of the runner image (images/job-runner.Dockerfile: node:24-bookworm-slim, USER 65532:65532). */
 export const RUNNER_UID = 65532;
 /**
  * The writable scratch space of a runner (the root filesystem is read-only): an emptyDir mounted at
  * /tmp, where Node's os.tmpdir() looks when TMPDIR is unset, so no path is baked into the env.
  */
 export const SCRATCH_DIR = '/tmp';
+/**
+ * Cap of that scratch space (the kubelet evicts a pod over it), so a runner cannot fill the node's
+ * disk. The engine itself writes nothing there (staging and outputs go to S3, HOME=/tmp is only for
+ * tools that insist on a home); 256Mi leaves ample room for a Node diagnostic report or a library's
+ * temporary file without ever evicting an honest shard. Not configurable: nothing needs more.
+ */
+export const SCRATCH_SIZE_LIMIT = '256Mi';
 export const SECRET_KEYS = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' } as const;
 
 export interface StageJobInput {
@@ -125,7 +132,7 @@ export function stageJob({ lakeJob, storage, runId, stage, shards, defaultImage 
               terminationMessagePolicy: 'FallbackToLogsOnError',
             },
           ],
-          volumes: [{ name: 'scratch', emptyDir: {} }],
+          volumes: [{ name: 'scratch', emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } }],
           ...(runner.nodeSelector ? { nodeSelector: runner.nodeSelector } : {}),
           ...(runner.tolerations ? { tolerations: runner.tolerations } : {}),
           ...(runner.affinity ? { affinity: runner.affinity } : {}),

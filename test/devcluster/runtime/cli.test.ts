@@ -140,3 +140,27 @@ test('devcluster up refuses bad usage with exit code 2', async () => {
   assert.equal(badImages.code, 2);
   assert.match(badImages.err, /broken\.command must be a non-empty array of strings/);
 });
+
+// Node 20's mkdir({ recursive: true }) spins forever when a parent exists but refuses new folders;
+// the dev cluster must fail at once with the reason instead, for each folder it is given.
+test('devcluster up: a kubeconfig or S3 folder under /proc fails within seconds, with the reason', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  const dir = tempDir('slake-up-proc-');
+  const cases = [
+    { name: 'kubeconfig', args: ['--kubeconfig', '/proc/devcluster-x/kc'], want: /could not start: cannot create folder \/proc\/devcluster-x: \/proc exists but refuses new folders/ },
+    { name: 's3', args: ['--kubeconfig', join(dir, 'kc'), '--s3', '/proc/devcluster-y/s3'], want: /could not start: cannot create folder \/proc\/devcluster-y\/s3: \/proc exists but refuses new folders/ },
+  ];
+  for (const k of cases) {
+    const started = Date.now();
+    const child = spawn(process.execPath, [cliBin, 'devcluster', 'up', ...k.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.once('exit', (c, s) => r([c, s])));
+    clearTimeout(deadline);
+    assert.equal(signal, null, `${k.name}: killed at the deadline (hung); stderr: ${stderr}`);
+    assert.equal(code, 1, `${k.name}: ${stderr}`);
+    assert.match(stderr, k.want, k.name);
+    assert.ok(Date.now() - started < 20_000, k.name);
+    assert.ok(!existsSync(join(dir, 'kc')), `${k.name}: no kubeconfig is left behind`);
+  }
+});

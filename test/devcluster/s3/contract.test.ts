@@ -511,6 +511,67 @@ describe('embedded S3 contract (fast path in front of s3rver)', () => {
       },
     },
     {
+      name: 'requests not signed with SigV4 (anonymous, V2 header or V2 query) are AccessDenied (403, S3 XML) and change nothing',
+      async run(b) {
+        await c.send(new PutObjectCommand({ Bucket: b, Key: 'private.txt', Body: 'secret' }));
+        const v2Header = { Authorization: 'AWS S3RVER:frJIUN8DYpKDtOLCwo//yllqDzg=', Date: new Date().toUTCString() };
+        const v2Query = `AWSAccessKeyId=S3RVER&Expires=${Math.floor(Date.now() / 1000) + 300}&Signature=frJIUN8DYpKDtOLCwo%2F%2FyllqDzg%3D`;
+        const table: [string, string, string, RequestInit?][] = [
+          ['GetObject', 'GET', `/${b}/private.txt`],
+          ['HeadObject', 'HEAD', `/${b}/private.txt`],
+          ['ListObjectsV2', 'GET', `/${b}?list-type=2`],
+          ['ListObjects (v1)', 'GET', `/${b}`],
+          ['ListBuckets', 'GET', '/'],
+          ['PutObject overwrite', 'PUT', `/${b}/private.txt`, { body: 'evil' }],
+          ['PutObject new', 'PUT', `/${b}/planted.txt`, { body: 'evil' }],
+          ['DeleteObject', 'DELETE', `/${b}/private.txt`],
+          ['DeleteObjects', 'POST', `/${b}?delete`, { body: '<Delete><Object><Key>private.txt</Key></Object></Delete>' }],
+          ['CreateBucket', 'PUT', `/${b}-planted`],
+          ['DeleteBucket', 'DELETE', `/${b}`],
+          ['CreateMultipartUpload', 'POST', `/${b}/m.txt?uploads`],
+          ['PutBucketCors', 'PUT', `/${b}?cors`, { body: '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>' }],
+          ['GetObject, V2 header', 'GET', `/${b}/private.txt`, { headers: v2Header }],
+          ['PutObject, V2 header', 'PUT', `/${b}/private.txt`, { headers: v2Header, body: 'evil' }],
+          ['GetObject, V2 query', 'GET', `/${b}/private.txt?${v2Query}`],
+          ['DeleteObject, V2 query', 'DELETE', `/${b}/private.txt?${v2Query}`],
+        ];
+        for (const [op, method, path, init] of table) {
+          const r = await fetch(`${s3.endpoint}${path}`, { method, ...init });
+          const body = await r.text();
+          assert.equal(r.status, 403, `${op}: ${body}`);
+          if (method === 'HEAD') continue;
+          assert.match(body, /^<\?xml[^>]*>\s*<Error><Code>AccessDenied<\/Code><Message>Access Denied: [^<]*Signature Version 4[^<]*<\/Message>/, op);
+        }
+        assert.equal((await bodyOf(c, b, 'private.txt')).bytes.toString(), 'secret', 'nothing was overwritten or deleted');
+        assert.deepEqual((await listAll(c, { Bucket: b })).keys, ['private.txt'], 'nothing was planted');
+        assert.equal((await failure(c.send(new HeadBucketCommand({ Bucket: `${b}-planted` })))).status, 404, 'no bucket was created');
+        // A CORS preflight is the one request S3 answers without credentials: it reaches the bucket's
+        // CORS rules (none here), never its objects.
+        const preflight = await fetch(`${s3.endpoint}/${b}/private.txt`, { method: 'OPTIONS', headers: { Origin: 'http://example.test', 'Access-Control-Request-Method': 'GET' } });
+        assert.match(await preflight.text(), /<Code>CORSResponse<\/Code>/);
+      },
+    },
+    {
+      name: 'presigned URLs: a PUT signed by the SDK writes the object; the same URL used for another key is refused',
+      async run(b) {
+        const url = new URL(s3.endpoint);
+        const signer = await (c.config.signer as unknown as () => Promise<{ presign(req: object, opts: object): Promise<{ query: Record<string, string> }> }>)();
+        const payload = 'x-amz-content-sha256';
+        const signed = await signer.presign(
+          { method: 'PUT', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: `/${b}/up.txt`, headers: { host: url.host, [payload]: 'UNSIGNED-PAYLOAD' }, query: {} },
+          { expiresIn: 300, unsignableHeaders: new Set([payload]), unhoistableHeaders: new Set([payload]) },
+        );
+        const query = new URLSearchParams(signed.query).toString();
+        const ok = await fetch(`${s3.endpoint}/${b}/up.txt?${query}`, { method: 'PUT', body: 'uploaded' });
+        assert.equal(ok.status, 200, await ok.text());
+        assert.equal((await bodyOf(c, b, 'up.txt')).bytes.toString(), 'uploaded');
+        const other = await fetch(`${s3.endpoint}/${b}/other.txt?${query}`, { method: 'PUT', body: 'evil' });
+        assert.equal(other.status, 403);
+        assert.match(await other.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+        assert.deepEqual((await listAll(c, { Bucket: b })).keys, ['up.txt']);
+      },
+    },
+    {
       name: 'concurrent PUTs of one key end with exactly one complete object; readers never see a mix',
       async run(b) {
         // Small bodies take the synchronous path, large ones stream to a temporary file: mix them.

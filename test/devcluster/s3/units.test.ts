@@ -245,7 +245,7 @@ describe('SigV4 verification', () => {
     ['malformed header', () => verifier().verify(withHeader('Authorization', 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request')), 'AuthorizationHeaderMalformed'],
     ['scope date differs from x-amz-date', () => verifier(at('2013-05-25T00:00:30Z')).verify(withHeader('x-amz-date', '20130525T000000Z')), 'AuthorizationHeaderMalformed'],
     ['anonymous', () => verifier().verify({ ...example, rawHeaders: ['Host', 'x'] }), 'anonymous'],
-    ['V2 signatures are left to s3rver', () => verifier().verify(withHeader('Authorization', 'AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=')), 'other'],
+    ['V2 signatures are not V4 (fastPath refuses them)', () => verifier().verify(withHeader('Authorization', 'AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=')), 'other'],
   ];
   for (const [name, run, want] of cases) {
     test(name, () => {
