@@ -5,8 +5,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-/** The real Udacity sample, read-only, never copied into the repo. */
-export const udacityDir = resolve(repoRoot, '..', 'shared', 'data', 'udacity');
+/**
+ * The real Udacity sample, read-only, never copied into the repo: `../shared/data/udacity` next to
+ * the checkout, or wherever SPARKIFY_UDACITY_DATA points (a checkout elsewhere, e.g. a copy in /tmp).
+ */
+export const udacityDir = resolve(process.env.SPARKIFY_UDACITY_DATA ?? resolve(repoRoot, '..', 'shared', 'data', 'udacity'));
 export const udacitySongs = join(udacityDir, 'song_data');
 export const udacityLogs = join(udacityDir, 'log_data');
 export const cliBin = join(repoRoot, 'bin', 'sparkify-lake.js');

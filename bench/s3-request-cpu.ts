@@ -2,11 +2,10 @@
 // docs/storage.md). Each client runs in its own child process, so process.cpuUsage() there is that
 // client's cost alone; the server's CPU comes from /proc/<pid>/stat of the server process.
 //
-//   node dist/test/job-runner/storage/requestCpu.bench.js [requests=2000] [bytes=2048] [concurrency=16]
+//   node dist/bench/s3-request-cpu.js [requests=2000] [bytes=2048] [concurrency=16]
 //
-// Clients: `http` — node:http with a keep-alive agent, unsigned requests (both servers allow
-// anonymous ones; the embedded S3 sends those to s3rver, not its fast path): the floor any client
-// pays; `signed` — the same plus a minimal SigV4 signature (UNSIGNED-PAYLOAD, signing key cached, as
+// Clients: `http` — node:http with a keep-alive agent, unsigned requests (plain s3rver only: the
+// embedded S3 refuses unsigned requests with 403): the floor any client pays; `signed` — the same plus a minimal SigV4 signature (UNSIGNED-PAYLOAD, signing key cached, as
 // the SDK caches it): what signing itself costs; `sdk` — @aws-sdk/client-s3 as S3Storage configures
 // it; `storage` — S3Storage itself (the SDK plus our semaphore, retry wrapper and key checks).
 import { execFileSync } from 'node:child_process';
@@ -15,9 +14,9 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startEmbeddedS3 } from '../../../devcluster/src/s3/embeddedS3.js';
-import { openStorage } from '../../../job-runner/src/storage/open.js';
-import { tempDir } from '../../helpers/paths.js';
+import { startEmbeddedS3 } from '../devcluster/src/s3/embeddedS3.js';
+import { openStorage } from '../job-runner/src/storage/open.js';
+import { tempDir } from '../test/helpers/paths.js';
 
 type ClientKind = 'http' | 'signed' | 'sdk' | 'storage';
 const CLIENTS: ClientKind[] = ['http', 'signed', 'sdk', 'storage'];
@@ -133,6 +132,7 @@ async function main(): Promise<void> {
       await admin.send(new CreateBucketCommand({ Bucket: 'bench' }));
       admin.destroy();
       for (const kind of CLIENTS) {
+        if (kind === 'http' && variant === 'fast') continue; // refused unsigned: nothing to measure
         const out = execFileSync(process.execPath, [self, 'client', kind, s3.endpoint, String(s3.pid), String(n), String(bytes), String(concurrency)], {
           env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         }).toString();
