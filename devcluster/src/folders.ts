@@ -80,7 +80,7 @@ function* walkFolders(folder: string, retry: boolean): Walk {
     const code = (yield { op: 'mkdir', path: p }) as string | undefined;
     if (code === undefined) break;
     if (code === 'EEXIST') {
-      if (!(yield { op: 'isFolder', path: p })) throw new FolderError(folder, 'ENOTDIR', `${p} is a file, not a folder`);
+      yield* mustBeFolder(folder, p);
       break;
     }
     if (code !== 'ENOENT') throw failure(folder, p, code);
@@ -95,8 +95,7 @@ function* walkFolders(folder: string, retry: boolean): Walk {
     const code = (yield { op: 'mkdir', path: p }) as string | undefined;
     if (code === undefined) continue;
     if (code === 'EEXIST') {
-      // Made by a concurrent caller: fine if it is a folder.
-      if (!(yield { op: 'isFolder', path: p })) throw new FolderError(folder, 'ENOTDIR', `${p} is a file, not a folder`);
+      yield* mustBeFolder(folder, p); // made by a concurrent caller: fine if it is a folder
       continue;
     }
     if (code !== 'ENOENT') throw failure(folder, p, code);
@@ -108,6 +107,11 @@ function* walkFolders(folder: string, retry: boolean): Walk {
     throw new FolderError(folder, code, `${parent} exists but refuses new folders (mkdir ${p} says ENOENT): a virtual file system such as /proc or /sys cannot hold files; choose a path on a real disk`);
   }
   return 'done';
+}
+
+/** Something exists at `p`, where `folder` needs a folder: go on only if it is one. */
+function* mustBeFolder(folder: string, p: string): Generator<Step, void, Answer> {
+  if (!(yield { op: 'isFolder', path: p })) throw new FolderError(folder, 'ENOTDIR', `${p} is a file, not a folder`);
 }
 
 function mkdirSyncCode(p: string, mode: number | undefined): string | undefined {

@@ -134,9 +134,7 @@ export class LocalStorage implements Storage {
     try {
       const st = await fh.stat();
       if (!st.isFile()) throw notFound(this.root + key);
-      const size = st.size;
-      const start = Math.min(range?.start ?? 0, size);
-      const end = Math.min(range?.end ?? size, size);
+      const { start, end } = clampRange(range, st.size);
       const buf = Buffer.allocUnsafe(Math.max(0, end - start));
       let filled = 0;
       while (filled < buf.length) {
@@ -164,8 +162,7 @@ export class LocalStorage implements Storage {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw notFound(this.root + key);
-      const start = Math.min(range?.start ?? 0, st.size);
-      const end = Math.min(range?.end ?? st.size, st.size);
+      const { start, end } = clampRange(range, st.size);
       if (end - start > SYNC_IO_BYTES) return null;
       const buf = Buffer.allocUnsafe(Math.max(0, end - start));
       let filled = 0;
@@ -444,4 +441,9 @@ function notFound(where: string): StorageError {
 
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** The bytes [start, end) of a range read from an object of `size` bytes: the whole object without one, cut at its end. */
+function clampRange(range: ByteRange | undefined, size: number): { start: number; end: number } {
+  return { start: Math.min(range?.start ?? 0, size), end: Math.min(range?.end ?? size, size) };
 }

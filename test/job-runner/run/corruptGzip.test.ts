@@ -8,8 +8,8 @@
 // objects and the DuckDB reference, which implements the same rule on its own.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { constants as zc, gunzipSync, gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { runLocal, type LocalRunResult } from '../../../job-runner/src/index.js';
@@ -17,7 +17,7 @@ import { buildReferenceLake, type ReferenceLake } from '../../helpers/referenceL
 import { assertLakesEqual } from '../../helpers/compareLakes.js';
 import { downloadPrefix, startTestS3, type TestS3 } from '../../helpers/s3.js';
 import { tempDir } from '../../helpers/paths.js';
-import { cli, lastJson, walk } from './lakeFiles.js';
+import { cli, lastJson, putFile, walk } from './lakeFiles.js';
 import { seeded } from '../read/memoryStorage.js';
 
 const root = tempDir('slake-gzcorrupt-');
@@ -27,16 +27,11 @@ const withoutCorrupt = join(root, 'without');
 const SMALL_STAGING = 1024 * 1024;
 const rand = seeded(20260203);
 
-function put(dir: string, key: string, body: string | Buffer): void {
-  const path = join(dir, ...key.split('/'));
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-}
 
 /** Both input folders get `key`, unless it is corrupt. */
 const putBoth = (key: string, body: string | Buffer) => {
-  put(withCorrupt, key, body);
-  put(withoutCorrupt, key, body);
+  putFile(withCorrupt, key, body);
+  putFile(withoutCorrupt, key, body);
 };
 
 /** Event lines of users that appear in no other object: if any line were read, a table would show it. */
@@ -76,7 +71,7 @@ before(async () => {
   putBoth('log_data/2018/11/truncated.json.gz', cut.subarray(0, Math.floor(cut.length * (0.5 + 0.4 * rand()))));
 
   const corrupt = (key: string, body: Buffer) => {
-    put(withCorrupt, `log_data/${key}`, body);
+    putFile(withCorrupt, `log_data/${key}`, body);
     corruptKeys.push(key);
   };
   let file = 10;

@@ -4,9 +4,9 @@
 // month and year boundaries in UTC, gzip (valid, truncated, a bad CRC, a bad ISIZE, not gzip at all, empty), empty
 // files, blank and CRLF lines, a BOM, numbers in string fields, a 1 MiB field, and lines at and just
 // past maxLineBytes (a trailing \r not counted).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { putFile } from './lakeFiles.js';
 
 /** maxLineBytes the hostile runs use (the 3 MiB line is over it, the 1 MiB field under it). */
 export const HOSTILE_MAX_LINE_BYTES = 2 * 1024 * 1024;
@@ -36,11 +36,6 @@ export const NULL_LIKE_ARTIST_IDS: { value: string; folder: string; readBack: st
   { value: '__HIVE_DEFAULT_PARTITION__', folder: 'artist_id=__HIVE_DEFAULT_PARTITION__', readBack: null },
 ];
 
-function put(root: string, key: string, body: string | Buffer): void {
-  const path = join(root, ...key.split('/'));
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-}
 
 const jl = (records: unknown[]) => records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n');
 
@@ -64,14 +59,14 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
   const song = (o: Record<string, unknown>) => ({ num_songs: 1, artist_latitude: null, artist_longitude: null, artist_location: '', year: 2000, duration: 200, ...o });
 
   // --- songs
-  put(songs, 'A/A/SOAAA.json', JSON.stringify(song({ song_id: 'SOAAA', title: 'Road', artist_id: 'AR/../x=1', artist_name: 'Slash / Equals', duration: 200.5 })));
-  put(songs, 'A/B/SOAAA-dup.json', JSON.stringify(song({ song_id: 'SOAAA', title: 'Road (later copy)', artist_id: 'ARLATER', artist_name: 'Later', year: 1990 })));
-  put(songs, 'A/C/nosongid.json', JSON.stringify(song({ title: 'No id', artist_id: 'ARX' })));
-  put(songs, 'A/C/emptysongid.json', JSON.stringify(song({ song_id: '', title: 'Empty id', artist_id: 'ARX' })));
-  put(songs, 'A/D/pretty.json', JSON.stringify(song({ song_id: 'SOPRETTY', title: 'Pretty', artist_id: 'AR100%', artist_name: 'Hundred %', year: '1999', duration: '245.5', artist_latitude: '51.5', artist_longitude: -0.12 }), null, 2));
-  put(songs, 'B/A/unicode.json', JSON.stringify(song({ song_id: 'SOUNI', title: 'Für Elise — 日本', artist_id: 'ARÆ:日本', artist_name: 'Ærtist 日本', year: 0, duration: 180, unknown_field: true })));
-  put(songs, 'B/A/numeric-id.json', JSON.stringify(song({ song_id: 12345, title: 'Numbered', artist_id: null, artist_name: 'Nobody', year: null })));
-  put(songs, 'B/B/lines.jsonl', [
+  putFile(songs, 'A/A/SOAAA.json', JSON.stringify(song({ song_id: 'SOAAA', title: 'Road', artist_id: 'AR/../x=1', artist_name: 'Slash / Equals', duration: 200.5 })));
+  putFile(songs, 'A/B/SOAAA-dup.json', JSON.stringify(song({ song_id: 'SOAAA', title: 'Road (later copy)', artist_id: 'ARLATER', artist_name: 'Later', year: 1990 })));
+  putFile(songs, 'A/C/nosongid.json', JSON.stringify(song({ title: 'No id', artist_id: 'ARX' })));
+  putFile(songs, 'A/C/emptysongid.json', JSON.stringify(song({ song_id: '', title: 'Empty id', artist_id: 'ARX' })));
+  putFile(songs, 'A/D/pretty.json', JSON.stringify(song({ song_id: 'SOPRETTY', title: 'Pretty', artist_id: 'AR100%', artist_name: 'Hundred %', year: '1999', duration: '245.5', artist_latitude: '51.5', artist_longitude: -0.12 }), null, 2));
+  putFile(songs, 'B/A/unicode.json', JSON.stringify(song({ song_id: 'SOUNI', title: 'Für Elise — 日本', artist_id: 'ARÆ:日本', artist_name: 'Ærtist 日本', year: 0, duration: 180, unknown_field: true })));
+  putFile(songs, 'B/A/numeric-id.json', JSON.stringify(song({ song_id: 12345, title: 'Numbered', artist_id: null, artist_name: 'Nobody', year: null })));
+  putFile(songs, 'B/B/lines.jsonl', [
     JSON.stringify(song({ song_id: 'SOL1', title: 'Lines One', artist_id: 'AR..', artist_name: 'Dots', duration: 100 })),
     '',
     '   ',
@@ -81,9 +76,9 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
     JSON.stringify(song({ song_id: 'SOL3', title: 'Match Me', artist_id: 'AR=', artist_name: 'Matcher', duration: 213 })),
     JSON.stringify(song({ song_id: 'SOL4', title: 'No Duration', artist_id: 'ARND', artist_name: 'Nodur', duration: null })),
   ].join('\r\n'));
-  put(songs, 'B/C/empty.json', '');
+  putFile(songs, 'B/C/empty.json', '');
   // Partition folder names at and past 255 bytes, and values a reader could take for null.
-  put(songs, 'C/A/long-artists.jsonl', jl([
+  putFile(songs, 'C/A/long-artists.jsonl', jl([
     song({ song_id: 'SOLONG1', title: 'Slashes At Limit', artist_id: LONG_ARTIST_IDS.slashesAtLimit, artist_name: 'Long One' }),
     song({ song_id: 'SOLONG2', title: 'Slashes Over', artist_id: LONG_ARTIST_IDS.slashesOver, artist_name: 'Long Two' }),
     song({ song_id: 'SOLONG3', title: 'CJK At Limit', artist_id: LONG_ARTIST_IDS.cjkAtLimit, artist_name: 'Long Three' }),
@@ -95,17 +90,17 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
     // Shares its folder, year=2000/artist_id=__HIVE_DEFAULT_PARTITION__, with the literal value above.
     song({ song_id: 'SONULLX', title: 'No Artist', artist_id: null, artist_name: 'Nobody Either' }),
   ]));
-  put(songs, 'C/B/replaced.json', Buffer.concat([
+  putFile(songs, 'C/B/replaced.json', Buffer.concat([
     Buffer.from('{"song_id":"SOLONG8","title":"Replaced At Limit","artist_id":"'),
     Buffer.alloc(81, 0xff),
     Buffer.from('AB","artist_name":"Long Eight","year":2001,"duration":150}'),
   ]));
   // Numbers in string fields become their JavaScript text (shortest round trip), in a partition too.
-  put(songs, 'C/C/numbers.json', '{"song_id":"SONUM","title":-0.0000001,"artist_id":1.50e1,"artist_name":"Fifteen","artist_location":1e21,"year":"2001","duration":100}');
+  putFile(songs, 'C/C/numbers.json', '{"song_id":"SONUM","title":-0.0000001,"artist_id":1.50e1,"artist_name":"Fifteen","artist_location":1e21,"year":"2001","duration":100}');
   // A UTF-8 BOM is a character: JSON.parse refuses the line.
-  put(songs, 'C/D/bom.json', '\ufeff' + JSON.stringify(song({ song_id: 'SOBOM', title: 'Byte Order', artist_id: 'ARBOM' })));
-  put(songs, 'B/C/_SUCCESS', '');
-  put(songs, 'B/C/.hidden.json', '{"song_id":"HIDDEN"}');
+  putFile(songs, 'C/D/bom.json', '\ufeff' + JSON.stringify(song({ song_id: 'SOBOM', title: 'Byte Order', artist_id: 'ARBOM' })));
+  putFile(songs, 'B/C/_SUCCESS', '');
+  putFile(songs, 'B/C/.hidden.json', '{"song_id":"HIDDEN"}');
 
   // --- logs: year/month boundaries in UTC, a replayed file, every reject rule and coercion
   const boundary = jl([
@@ -115,9 +110,9 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
     event({ ts: Date.UTC(2019, 1, 1), userId: '8', sessionId: 80, itemInSession: null, song: 'No Duration', artist: 'Nodur', length: 12 }),
     event({ ts: Date.UTC(2019, 1, 1), userId: '8', sessionId: 80, itemInSession: null, song: 'No Duration', artist: 'Nodur', length: 12, location: 'duplicate in the same file' }),
   ]);
-  put(logs, '2018/12/2018-12-31-events.json', boundary);
-  put(logs, '2018/12/replayed/2018-12-31-events.json', boundary);
-  put(logs, '2018/11/rejects.json', [
+  putFile(logs, '2018/12/2018-12-31-events.json', boundary);
+  putFile(logs, '2018/12/replayed/2018-12-31-events.json', boundary);
+  putFile(logs, '2018/11/rejects.json', [
     JSON.stringify(event({ ts: undefined })),
     JSON.stringify(event({ ts: null })),
     JSON.stringify(event({ ts: '' })),
@@ -136,16 +131,16 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
     JSON.stringify(event({ userId: ' 42 ', ts: '1541105830001', sessionId: 4.0, itemInSession: '1e1', length: 'abc', level: 'paid', extra: { nested: [1, 2] } })),
     JSON.stringify(event({ userId: 42, ts: 1541105830002, page: 'Logout', level: 'free', firstName: true, lastName: 12 })),
   ].join('\n') + '\n');
-  put(logs, '2018/11/bigfield.json', JSON.stringify(event({ userId: '9', ts: 1541200000000, userAgent: 'U'.repeat(1024 * 1024) })) + '\n' + JSON.stringify(event({ userId: '9', ts: 1541200000001, userAgent: 'x'.repeat(3 * 1024 * 1024) })));
+  putFile(logs, '2018/11/bigfield.json', JSON.stringify(event({ userId: '9', ts: 1541200000000, userAgent: 'U'.repeat(1024 * 1024) })) + '\n' + JSON.stringify(event({ userId: '9', ts: 1541200000001, userAgent: 'x'.repeat(3 * 1024 * 1024) })));
   const gz = jl([
     event({ userId: '11', ts: Date.UTC(2018, 10, 15, 12), sessionId: 5, itemInSession: 0, song: 'Road', artist: 'Slash / Equals', length: 200 }),
     event({ userId: '11', ts: Date.UTC(2018, 10, 15, 13), sessionId: 5, itemInSession: 1, page: 'Upgrade', level: 'paid' }),
   ]);
-  put(logs, '2018/11/compressed.json.gz', gzipSync(Buffer.from(gz)));
+  putFile(logs, '2018/11/compressed.json.gz', gzipSync(Buffer.from(gz)));
   const long = jl(Array.from({ length: 200 }, (_, i) => event({ userId: '12', ts: Date.UTC(2018, 10, 20) + i * 1000, sessionId: 6, itemInSession: i, song: `Song ${i}` })));
   const cut = gzipSync(Buffer.from(long));
-  put(logs, '2018/11/truncated.json.gz', cut.subarray(0, Math.floor(cut.length * 0.6)));
-  put(logs, '2018/11/not-gzip.json.gz', 'this is not gzip\n');
+  putFile(logs, '2018/11/truncated.json.gz', cut.subarray(0, Math.floor(cut.length * 0.6)));
+  putFile(logs, '2018/11/not-gzip.json.gz', 'this is not gzip\n');
   // A bad CRC, a bad ISIZE: each object is one corrupt-gzip record, none of its lines is read (user 14
   // appears nowhere else), its raw text the decoded text. (A damaged header, and damage mid-stream,
   // are in run/corruptGzip.test.ts; three corrupt-gzip rejects here keep invalid-ts the top reason
@@ -155,15 +150,15 @@ export function writeHostileInput(root: string): { songs: string; logs: string }
     event({ userId: '14', ts: Date.UTC(2018, 10, 16, 9), sessionId: 9, itemInSession: 1 }),
   ]))));
   badCrc[badCrc.length - 8] ^= 0xff;
-  put(logs, '2018/11/bad-crc.json.gz', badCrc);
+  putFile(logs, '2018/11/bad-crc.json.gz', badCrc);
   const badSize = Buffer.from(gzipSync(Buffer.from(jl([event({ userId: '14', ts: Date.UTC(2018, 10, 16, 10), sessionId: 9, itemInSession: 2 })]) + '\n')));
   badSize[badSize.length - 4] ^= 0x01;
-  put(logs, '2018/11/bad-isize.json.gz', badSize);
-  put(logs, '2018/11/empty.json.gz', '');
-  put(logs, '2018/11/empty.json', '');
+  putFile(logs, '2018/11/bad-isize.json.gz', badSize);
+  putFile(logs, '2018/11/empty.json.gz', '');
+  putFile(logs, '2018/11/empty.json', '');
   // maxLineBytes counts the line without its terminator, `\r\n` included: the first line is exactly at
   // the limit (kept), the second one byte over (line-too-long).
-  put(logs, '2018/11/at-limit.json', [0, 1].map((over) => lineOfBytes(HOSTILE_MAX_LINE_BYTES + over, { userId: '15', ts: Date.UTC(2018, 10, 17) + over, itemInSession: over }) + '\r\n').join(''));
-  put(logs, '2018/11/crlf.json', jl([event({ userId: '13', ts: Date.UTC(2018, 10, 30, 23, 59), song: 'Road', artist: 'Slash / Equals', length: null })]).replace(/$/, '\r\n'));
+  putFile(logs, '2018/11/at-limit.json', [0, 1].map((over) => lineOfBytes(HOSTILE_MAX_LINE_BYTES + over, { userId: '15', ts: Date.UTC(2018, 10, 17) + over, itemInSession: over }) + '\r\n').join(''));
+  putFile(logs, '2018/11/crlf.json', jl([event({ userId: '13', ts: Date.UTC(2018, 10, 30, 23, 59), song: 'Road', artist: 'Slash / Equals', length: null })]).replace(/$/, '\r\n'));
   return { songs, logs };
 }

@@ -2,10 +2,17 @@
 // names so two runs compare file by file), the manifest-vs-folder exactness check, the CLI runner.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { cliBin, repoRoot } from '../../helpers/paths.js';
 import type { CurrentPointer, Manifest } from '../../../job-runner/src/index.js';
+
+/** Writes `body` as the object `key` ('/'-separated) of the local folder `root`, making its folders. */
+export function putFile(root: string, key: string, body: string | Buffer): void {
+  const path = join(root, ...key.split('/'));
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, body);
+}
 
 export function walk(dir: string): string[] {
   let out: string[] = [];

@@ -7,23 +7,18 @@
 // U+FFFD are one value everywhere downstream of the scan (docs/schema-on-read.md, "Decisions").
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { runLocal, type LocalRunResult } from '../../../job-runner/src/index.js';
 import { tempDir } from '../../helpers/paths.js';
 import { openDuck, sqlPath, type Duck } from '../parquet/duck.js';
-import { readManifest, walk } from './lakeFiles.js';
+import { putFile, readManifest, walk } from './lakeFiles.js';
 
 const root = tempDir('slake-surrogate-');
 const lake = join(root, 'lake');
 let result: LocalRunResult;
 let duck: Duck;
 
-function put(key: string, body: string): void {
-  const path = join(root, 'raw', key);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-}
+const put = (key: string, body: string) => putFile(join(root, 'raw'), key, body);
 
 // Raw JSON text: JSON.stringify would write a lone surrogate as the same escape, but spell it out.
 const songLine = (id: string, title: string, artistId: string, artistName: string) =>

@@ -6,12 +6,12 @@
 // including a quarantined record that would otherwise have won its song_id's dedup.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runLocal, type LocalRunResult } from '../../../job-runner/src/index.js';
 import { tempDir } from '../../helpers/paths.js';
 import { openDuck, sqlPath, type Duck } from '../parquet/duck.js';
-import { walk } from './lakeFiles.js';
+import { putFile, walk } from './lakeFiles.js';
 
 const root = tempDir('slake-longpart-');
 const lake = join(root, 'lake');
@@ -22,11 +22,7 @@ const FITS = 'A'.repeat(245); // exactly 255 bytes: kept
 let result: LocalRunResult;
 let duck: Duck;
 
-function put(key: string, body: string): void {
-  const path = join(root, 'raw', key);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-}
+const put = (key: string, body: string) => putFile(join(root, 'raw'), key, body);
 
 before(async () => {
   const song = (o: Record<string, unknown>) => JSON.stringify({ num_songs: 1, artist_latitude: null, artist_longitude: null, artist_location: '', year: 2001, duration: 200, ...o });
